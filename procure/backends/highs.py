@@ -1,0 +1,126 @@
+"""HiGHS through highspy (the default backend): arrays are passed straight to ``passModel``."""
+
+from __future__ import annotations
+
+import math
+import time
+from importlib import metadata
+from typing import Any
+
+import numpy as np
+
+from procure.backends.base import (
+    Backend,
+    Capabilities,
+    SolveOptions,
+    SolveOutcome,
+    Status,
+    make_outcome,
+)
+from procure.lp.model import ModelArrays
+
+_ROWWISE = 2
+_MINIMIZE = 1
+
+
+class HighsBackend(Backend):
+    """HiGHS MIP/LP solver (branch-and-cut, dual simplex, IPM)."""
+
+    name = "highs"
+    capabilities = Capabilities(mip=True, continuous=True, duals=True)
+
+    @classmethod
+    def available(cls) -> bool:
+        try:
+            import highspy  # noqa: F401
+        except ImportError:
+            return False
+        return True
+
+    @classmethod
+    def version(cls) -> str:
+        try:
+            return metadata.version("highspy")
+        except metadata.PackageNotFoundError:  # pragma: no cover - vendored builds
+            return "unknown"
+
+    def solve(self, model: ModelArrays, options: SolveOptions) -> SolveOutcome:
+        import highspy
+
+        t0 = time.perf_counter()
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", bool(options.verbose))
+        h.setOptionValue("threads", int(options.threads))
+        h.setOptionValue("random_seed", int(options.seed))
+        h.setOptionValue("mip_rel_gap", float(options.mip_gap))
+        if options.time_limit is not None:
+            h.setOptionValue("time_limit", float(options.time_limit))
+        for key, value in options.extra.items():
+            h.setOptionValue(key, value)
+        integrality = model.integrality.astype(np.int32)  # 1 = kInteger
+        h.passModel(
+            model.num_cols,
+            model.num_rows,
+            model.num_nonzeros,
+            _ROWWISE,
+            _MINIMIZE,
+            float(model.offset),
+            model.col_cost,
+            model.col_lower,
+            model.col_upper,
+            model.row_lower,
+            model.row_upper,
+            model.a_start[:-1].astype(np.int32),
+            model.a_index.astype(np.int32),
+            model.a_value,
+            integrality,
+        )
+        h.run()
+        status = h.getModelStatus()
+        if status == highspy.HighsModelStatus.kUnboundedOrInfeasible:
+            # presolve could not tell which; ask again without it
+            h.setOptionValue("presolve", "off")
+            h.run()
+            status = h.getModelStatus()
+        return self._outcome(h, model, status, time.perf_counter() - t0)
+
+    def _outcome(self, h: Any, model: ModelArrays, status: Any, seconds: float) -> SolveOutcome:
+        import highspy
+
+        ms = highspy.HighsModelStatus
+        text = h.modelStatusToString(status)
+        if status == ms.kInfeasible:
+            return SolveOutcome(Status.INFEASIBLE, None, None, None, None, seconds, self.name,
+                                self.version(), text)
+        if status == ms.kUnbounded:
+            return SolveOutcome(Status.UNBOUNDED, None, None, None, None, seconds, self.name,
+                                self.version(), text)
+        info = h.getInfo()
+        has_x = int(info.primal_solution_status) == 2  # kSolutionStatusFeasible
+        x = np.asarray(h.getSolution().col_value, dtype=np.float64) if has_x else None
+        obj = float(info.objective_function_value) if has_x else None
+        bound: float | None = None
+        if model.is_mip:
+            b = float(info.mip_dual_bound)
+            bound = b if math.isfinite(b) else None
+        limits = {
+            ms.kTimeLimit, ms.kIterationLimit, ms.kSolutionLimit, ms.kInterrupt,
+            ms.kObjectiveBound, ms.kObjectiveTarget,
+        }
+        if hasattr(ms, "kMemoryLimit"):
+            limits.add(ms.kMemoryLimit)
+        if status not in limits and status != ms.kOptimal:
+            return SolveOutcome(Status.ERROR, None, None, None, None, seconds, self.name,
+                                self.version(), f"HiGHS model status: {text}")
+        return make_outcome(
+            proven_optimal=status == ms.kOptimal,
+            hit_limit=status in limits,
+            x=x,
+            objective=obj,
+            bound=bound,
+            seconds=seconds,
+            solver=self.name,
+            version=self.version(),
+            is_mip=model.is_mip,
+            message=text,
+        )

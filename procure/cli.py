@@ -1,0 +1,200 @@
+"""Command-line interface: ``procure validate|schema|solve|demo|import``.
+
+Exit codes: 0 solved; 1 other errors; 2 invalid input; 3 infeasible; 4 a limit was
+reached with no solution. Bad input prints a short message naming the field and
+writes nothing; no traceback reaches the user.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+
+from procure.backends import SolveOptions, Status, backend_names
+from procure.errors import ProcureError, ScenarioError, SolverUnavailableError
+
+EXIT_OK, EXIT_ERROR, EXIT_INVALID, EXIT_INFEASIBLE, EXIT_NO_SOLUTION = 0, 1, 2, 3, 4
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Joint procurement planning for multinational alliances.")
+import_app = typer.Typer(no_args_is_help=True, help="Import public benchmark instances.")
+app.add_typer(import_app, name="import")
+out = Console()
+err = Console(stderr=True)
+
+
+def _fail(code: int, message: str) -> NoReturn:
+    err.print(f"[bold red]error:[/bold red] {message}", highlight=False, markup=True)
+    raise typer.Exit(code)
+
+
+def _invalid(e: ScenarioError) -> NoReturn:
+    err.print(str(e), highlight=False, markup=False)
+    raise typer.Exit(EXIT_INVALID)
+
+
+def _solve_and_report(path_label: str, scenario_loader: object, solver: str,
+                      time_limit: float | None, mip_gap: float, threads: int, seed: int,
+                      strict: bool, out_dir: Path | None) -> int:
+    from procure.procurement.formulation import FormulationOptions
+    from procure.procurement.metrics import study
+    from procure.report.console import print_study
+    from procure.report.write import write_study
+
+    assert callable(scenario_loader)
+    try:
+        scenario = scenario_loader()
+    except ScenarioError as e:
+        _invalid(e)
+    if solver not in backend_names():
+        _fail(EXIT_INVALID, f"--solver: unknown solver {solver!r}; choose one of "
+                            f"{', '.join(backend_names())}")
+    opts = SolveOptions(time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed)
+    try:
+        st = study(scenario, solver=solver, options=opts,
+                   formulation=FormulationOptions(strict=strict))
+    except SolverUnavailableError as e:
+        _fail(EXIT_ERROR, str(e))
+    print_study(st, out)
+    status = st.joint.status
+    if status == Status.ERROR:
+        _fail(EXIT_ERROR, f"{path_label}: solver error: {st.joint.message}")
+    if status == Status.INFEASIBLE:
+        why = " (strict mode: some requirement cannot be met)" if strict else ""
+        _fail(EXIT_INFEASIBLE, f"{path_label}: the joint model is infeasible{why}")
+    if status == Status.UNBOUNDED:
+        _fail(EXIT_ERROR, f"{path_label}: the model is unbounded")
+    if status == Status.LIMIT:
+        _fail(EXIT_NO_SOLUTION, f"{path_label}: limit reached before any plan was found")
+    ev = st.joint.evaluation
+    if ev is not None and not ev.feasible:
+        _fail(EXIT_ERROR, "the independent evaluator rejected the plan: "
+                          + "; ".join(str(v) for v in ev.violations[:5]))
+    if out_dir is not None:
+        written = write_study(st, out_dir)
+        out.print(f"results written to {written}")
+    return EXIT_OK
+
+
+SolverOpt = Annotated[str, typer.Option("--solver", help="highs | scip | cpsat | cbc")]
+TimeOpt = Annotated[float | None, typer.Option("--time-limit", min=0.0,
+                                               help="Wall-clock limit per solve, seconds.")]
+GapOpt = Annotated[float, typer.Option("--mip-gap", min=0.0, max=1.0,
+                                       help="Relative MIP gap counted as optimal.")]
+ThreadsOpt = Annotated[int, typer.Option("--threads", min=1, help="Solver threads.")]
+SeedOpt = Annotated[int, typer.Option("--seed", min=0, help="Solver random seed.")]
+StrictOpt = Annotated[bool, typer.Option("--strict",
+                                         help="Any unmet requirement makes the plan infeasible.")]
+OutOpt = Annotated[Path | None, typer.Option("--out", help="Folder for JSON + CSV results.")]
+
+
+@app.command()
+def validate(file: Annotated[Path, typer.Argument(help="Scenario (YAML or JSON).")]) -> None:
+    """Validate a scenario file and print its size."""
+    from procure.io import load_scenario
+
+    try:
+        s = load_scenario(file)
+    except ScenarioError as e:
+        _invalid(e)
+    out.print(f"{file}: valid — {len(s.members)} members, {len(s.capabilities)} capabilities, "
+              f"{len(s.programs)} programs, {len(s.requirements)} requirements, "
+              f"{s.horizon.first_year}-{s.horizon.last_year}", highlight=False)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of a scenario document."""
+    from procure.schema.export import scenario_json_schema
+
+    sys.stdout.write(json.dumps(scenario_json_schema(), indent=2) + "\n")
+
+
+@app.command()
+def solve(
+    file: Annotated[Path, typer.Argument(help="Scenario (YAML or JSON).")],
+    solver: SolverOpt = "highs",
+    time_limit: TimeOpt = None,
+    mip_gap: GapOpt = 1e-6,
+    threads: ThreadsOpt = 1,
+    seed: SeedOpt = 0,
+    strict: StrictOpt = False,
+    out_dir: OutOpt = None,
+) -> None:
+    """Plan joint procurement (and the go-alone baseline) for a scenario."""
+    from procure.io import load_scenario
+
+    code = _solve_and_report(str(file), lambda: load_scenario(file), solver, time_limit,
+                             mip_gap, threads, seed, strict, out_dir)
+    raise typer.Exit(code)
+
+
+@app.command()
+def demo(
+    solver: SolverOpt = "highs",
+    time_limit: TimeOpt = None,
+    out_dir: OutOpt = None,
+) -> None:
+    """Solve the bundled sample alliance and print the summary."""
+    from procure.io import parse_text, scenario_from_data
+
+    def load() -> object:
+        ref = resources.files("procure") / "data" / "sample_alliance.yaml"
+        return scenario_from_data(parse_text(ref.read_text(encoding="utf-8"), "yaml",
+                                             "sample_alliance.yaml"), "sample_alliance.yaml")
+
+    code = _solve_and_report("sample alliance", load, solver, time_limit, 1e-6, 1, 0, False,
+                             out_dir)
+    raise typer.Exit(code)
+
+
+@import_app.command("orlib-cflp")
+def import_orlib(
+    file: Annotated[Path, typer.Argument(help="OR-Library cap*.txt file.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Scenario file to write "
+                                         "(.yaml or .json).")],
+    capacity: Annotated[float | None, typer.Option(
+        "--capacity", min=0.0, help="Capacity for files with symbolic capacities (capa...).")
+    ] = None,
+) -> None:
+    """Convert an OR-Library capacitated warehouse location file into a scenario."""
+    from procure.io import save_scenario
+    from procure.orlib import import_cflp
+
+    if not file.is_file():
+        _fail(EXIT_INVALID, f"no such file: {file}")
+    try:
+        s = import_cflp(file, capacity)
+    except ScenarioError as e:
+        _invalid(e)
+    save_scenario(s, output)
+    out.print(f"wrote {output}: {len(s.programs)} programs, {len(s.members)} members",
+              highlight=False)
+
+
+def main() -> None:
+    """Entry point. Usage errors exit 2 (reported by the CLI framework); anything
+    unexpected becomes a one-line message and exit 1, never a traceback."""
+    try:
+        app()
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        err.print("aborted")
+        sys.exit(EXIT_ERROR)
+    except ProcureError as e:
+        err.print(f"error: {e}", highlight=False, markup=False)
+        sys.exit(EXIT_ERROR)
+    except Exception as e:
+        err.print(f"internal error: {type(e).__name__}: {e}", highlight=False, markup=False)
+        sys.exit(EXIT_ERROR)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,235 @@
+"""A backend-neutral sparse (MI)LP built from numpy arrays.
+
+    minimise    c^T x + offset
+    subject to  row_lower <= A x <= row_upper
+                col_lower <=   x <= col_upper,   x_j integer for j in integrality
+
+Variables are added in named *blocks* (one array per family, e.g. ``buy[k, t]``),
+constraints in named *row families* given as COO triplets over local row numbers.
+Nothing here loops over nonzeros in Python: :meth:`LinearModel.finalize` stacks the
+triplets and sorts them once into compressed sparse rows (CSR), the form every
+backend hands straight to its solver.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+INF = float("inf")
+
+
+@dataclass(frozen=True)
+class VarBlock:
+    """A contiguous range ``[start, start + size)`` of model columns."""
+
+    name: str
+    start: int
+    size: int
+
+    @property
+    def index(self) -> IntArray:
+        """Global column numbers of the block, in order."""
+        return np.arange(self.start, self.start + self.size, dtype=np.int64)
+
+    def values(self, x: FloatArray) -> FloatArray:
+        """The block's slice of a full solution vector."""
+        return x[self.start : self.start + self.size]
+
+
+@dataclass(frozen=True)
+class RowBlock:
+    """A contiguous range of model rows, one constraint family."""
+
+    name: str
+    start: int
+    size: int
+
+
+@dataclass(frozen=True)
+class ModelArrays:
+    """A finalized model: everything a backend needs, as arrays."""
+
+    name: str
+    col_cost: FloatArray
+    col_lower: FloatArray
+    col_upper: FloatArray
+    integrality: BoolArray
+    row_lower: FloatArray
+    row_upper: FloatArray
+    a_start: IntArray  # CSR row pointers, length num_rows + 1
+    a_index: IntArray  # column of each nonzero
+    a_value: FloatArray
+    offset: float
+    var_blocks: tuple[VarBlock, ...]
+    row_blocks: tuple[RowBlock, ...]
+
+    @property
+    def num_cols(self) -> int:
+        return int(self.col_cost.size)
+
+    @property
+    def num_rows(self) -> int:
+        return int(self.row_lower.size)
+
+    @property
+    def num_nonzeros(self) -> int:
+        return int(self.a_value.size)
+
+    @property
+    def is_mip(self) -> bool:
+        return bool(self.integrality.any())
+
+    def block(self, name: str) -> VarBlock:
+        return next(b for b in self.var_blocks if b.name == name)
+
+    def col_names(self) -> list[str]:
+        """``block[i]`` names of every column (for LP files and debugging)."""
+        names = [""] * self.num_cols
+        for b in self.var_blocks:
+            for i in range(b.size):
+                names[b.start + i] = f"{b.name}[{i}]"
+        return names
+
+    def row_names(self) -> list[str]:
+        names = [""] * self.num_rows
+        for b in self.row_blocks:
+            for i in range(b.size):
+                names[b.start + i] = f"{b.name}[{i}]"
+        return names
+
+    def row_activity(self, x: FloatArray) -> FloatArray:
+        """``A @ x`` computed from the CSR arrays."""
+        prod = self.a_value * x[self.a_index]
+        counts = np.diff(self.a_start)
+        rows = np.repeat(np.arange(self.num_rows), counts)
+        return np.bincount(rows, weights=prod, minlength=self.num_rows)
+
+
+@dataclass
+class LinearModel:
+    """Incrementally assembled sparse model; call :meth:`finalize` to get arrays."""
+
+    name: str = "model"
+    _lb: list[FloatArray] = field(default_factory=list)
+    _ub: list[FloatArray] = field(default_factory=list)
+    _cost: list[FloatArray] = field(default_factory=list)
+    _int: list[BoolArray] = field(default_factory=list)
+    _blocks: list[VarBlock] = field(default_factory=list)
+    _rows: list[IntArray] = field(default_factory=list)
+    _cols: list[IntArray] = field(default_factory=list)
+    _vals: list[FloatArray] = field(default_factory=list)
+    _rlo: list[FloatArray] = field(default_factory=list)
+    _rhi: list[FloatArray] = field(default_factory=list)
+    _row_blocks: list[RowBlock] = field(default_factory=list)
+    num_cols: int = 0
+    num_rows: int = 0
+    offset: float = 0.0
+
+    def add_variables(
+        self,
+        name: str,
+        size: int,
+        *,
+        lower: float | npt.ArrayLike = 0.0,
+        upper: float | npt.ArrayLike = INF,
+        cost: float | npt.ArrayLike = 0.0,
+        integer: bool | npt.ArrayLike = False,
+    ) -> VarBlock:
+        """Add ``size`` columns; scalar arguments broadcast to the whole block."""
+        if any(b.name == name for b in self._blocks):
+            raise ValueError(f"duplicate variable block {name!r}")
+        block = VarBlock(name, self.num_cols, int(size))
+        self._lb.append(np.broadcast_to(np.asarray(lower, dtype=np.float64), (size,)).copy())
+        self._ub.append(np.broadcast_to(np.asarray(upper, dtype=np.float64), (size,)).copy())
+        self._cost.append(np.broadcast_to(np.asarray(cost, dtype=np.float64), (size,)).copy())
+        self._int.append(np.broadcast_to(np.asarray(integer, dtype=np.bool_), (size,)).copy())
+        self._blocks.append(block)
+        self.num_cols += int(size)
+        return block
+
+    def add_constraints(
+        self,
+        name: str,
+        num_rows: int,
+        rows: npt.ArrayLike,
+        cols: npt.ArrayLike,
+        vals: npt.ArrayLike,
+        *,
+        lower: float | npt.ArrayLike = -INF,
+        upper: float | npt.ArrayLike = INF,
+    ) -> RowBlock:
+        """Add a family of ``num_rows`` rows from COO triplets (``rows`` are local, 0-based).
+
+        Repeated (row, col) pairs are summed; explicit zeros are dropped.
+        """
+        r = np.asarray(rows, dtype=np.int64).ravel()
+        c = np.asarray(cols, dtype=np.int64).ravel()
+        v = np.broadcast_to(np.asarray(vals, dtype=np.float64), r.shape).ravel()
+        if r.shape != c.shape:
+            raise ValueError(f"{name}: rows and cols differ in length")
+        if r.size and (r.min() < 0 or r.max() >= num_rows):
+            raise ValueError(f"{name}: row index out of range")
+        if c.size and (c.min() < 0 or c.max() >= self.num_cols):
+            raise ValueError(f"{name}: column index out of range")
+        block = RowBlock(name, self.num_rows, int(num_rows))
+        self._rows.append(r + self.num_rows)
+        self._cols.append(c)
+        self._vals.append(v.copy())
+        self._rlo.append(np.broadcast_to(np.asarray(lower, dtype=np.float64), (num_rows,)).copy())
+        self._rhi.append(np.broadcast_to(np.asarray(upper, dtype=np.float64), (num_rows,)).copy())
+        self._row_blocks.append(block)
+        self.num_rows += int(num_rows)
+        return block
+
+    def add_objective(self, block: VarBlock, cost: float | npt.ArrayLike) -> None:
+        """Add ``cost`` to the objective coefficients of ``block``."""
+        i = self._blocks.index(block)
+        self._cost[i] = self._cost[i] + np.broadcast_to(np.asarray(cost, dtype=np.float64),
+                                                        (block.size,))
+
+    def finalize(self) -> ModelArrays:
+        """Stack every block into one CSR model (duplicates summed, zeros dropped)."""
+
+        def cat_f(parts: list[FloatArray]) -> FloatArray:
+            return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float64)
+
+        rows = np.concatenate(self._rows) if self._rows else np.zeros(0, dtype=np.int64)
+        cols = np.concatenate(self._cols) if self._cols else np.zeros(0, dtype=np.int64)
+        vals = cat_f(self._vals)
+        ncols = max(self.num_cols, 1)
+        key = rows * ncols + cols
+        order = np.argsort(key, kind="stable")
+        key, vals = key[order], vals[order]
+        if key.size:
+            uniq, first = np.unique(key, return_index=True)
+            vals = np.add.reduceat(vals, first)
+            key = uniq
+        keep = vals != 0.0
+        key, vals = key[keep], vals[keep]
+        r = key // ncols
+        c = key % ncols
+        start = np.zeros(self.num_rows + 1, dtype=np.int64)
+        np.cumsum(np.bincount(r, minlength=self.num_rows), out=start[1:])
+        integ = np.concatenate(self._int) if self._int else np.zeros(0, dtype=np.bool_)
+        return ModelArrays(
+            name=self.name,
+            col_cost=cat_f(self._cost),
+            col_lower=cat_f(self._lb),
+            col_upper=cat_f(self._ub),
+            integrality=integ,
+            row_lower=cat_f(self._rlo),
+            row_upper=cat_f(self._rhi),
+            a_start=start,
+            a_index=c.astype(np.int64),
+            a_value=vals.astype(np.float64),
+            offset=float(self.offset),
+            var_blocks=tuple(self._blocks),
+            row_blocks=tuple(self._row_blocks),
+        )

@@ -1,0 +1,77 @@
+"""On-screen summary of a study (rich tables)."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from procure.procurement.metrics import Study
+from procure.procurement.result import ProcurementResult
+
+
+def _money(x: float | None, currency: str) -> str:
+    return "-" if x is None else f"{x:,.1f} {currency}"
+
+
+def _status(res: ProcurementResult) -> str:
+    s = str(res.status)
+    if res.gap is not None and str(res.status) == "feasible":
+        s += f" (gap {100 * res.gap:.3g} %, bound {res.bound:,.1f})"
+    if res.evaluation is not None and not res.evaluation.feasible:
+        s += f" [evaluator: {len(res.evaluation.violations)} violation(s)]"
+    return s
+
+
+def print_study(st: Study, console: Console | None = None) -> None:
+    """Headline table, duplication by capability, and shortfalls of the joint plan."""
+    con = console or Console()
+    cur = st.scenario.currency
+    head = Table(title=f"{st.scenario.name}: joint plan vs go-alone", show_header=True)
+    head.add_column("")
+    head.add_column("joint", justify="right")
+    head.add_column("go-alone", justify="right")
+    j, a = st.joint, st.alone
+    h = st.headline()
+    head.add_row("status", _status(j), _status(a))
+    head.add_row("total cost", _money(j.total_cost, cur), _money(a.total_cost, cur))
+    head.add_row("programs launched",
+                 str(len(j.plan.launches)) if j.plan else "-",
+                 str(len(a.plan.launches)) if a.plan else "-")
+    head.add_row("duplication index (launches per capability)",
+                 f"{h['duplication_index_joint']:.2f}", f"{h['duplication_index_alone']:.2f}")
+    head.add_row("NRC paid more than once", _money(h["duplicated_nrc_joint"], cur),  # type: ignore[arg-type]
+                 _money(h["duplicated_nrc_alone"], cur))  # type: ignore[arg-type]
+    head.add_row("shortfall (units)",
+                 "-" if j.shortfall_units is None else f"{j.shortfall_units:g}",
+                 "-" if a.shortfall_units is None else f"{a.shortfall_units:g}")
+    head.add_row("build / solve seconds", f"{j.build_seconds:.2f} / {j.solve_seconds:.2f}",
+                 f"{a.build_seconds:.2f} / {a.solve_seconds:.2f}")
+    con.print(head)
+    if st.savings is not None:
+        note = ""
+        if (j.shortfall_units or 0) != (a.shortfall_units or 0):
+            note = " (plans differ in shortfall: not like for like)"
+        con.print(f"Savings vs go-alone: [bold]{_money(st.savings, cur)}[/bold] "
+                  f"({st.savings_pct:.1f} %){note}")
+    if j.plan is not None:
+        launched = Table(title="Programs launched (joint)")
+        for col in ("program", "capability", "participants"):
+            launched.add_column(col)
+        lt = j.launches({p.id: p.capability for p in st.scenario.programs},
+                        {p.id: p.nrc_total for p in st.scenario.programs})
+        for row in lt.itertuples(index=False):
+            launched.add_row(str(row.program), str(row.capability), str(row.participants))
+        con.print(launched)
+    if j.evaluation is not None:
+        sf = j.evaluation.shortfalls
+        sf = sf[sf.shortfall > 1e-9]
+        if len(sf):
+            t = Table(title="Shortfalls (joint)")
+            for col in ("member", "capability", "by_year", "required", "shortfall"):
+                t.add_column(col)
+            for r in sf.itertuples(index=False):
+                t.add_row(str(r.member), str(r.capability), str(r.by_year), f"{r.required:g}",
+                          f"{r.shortfall:g}")
+            con.print(t)
+        else:
+            con.print("Shortfalls (joint): none")

@@ -1,0 +1,70 @@
+"""Write a study to a folder: ``summary.json`` + one CSV (and parquet) per table.
+
+The folder is assembled in a temporary sibling and renamed into place, so a
+failed run never leaves a half-written result behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from procure.procurement.metrics import Study
+
+try:  # optional
+    import pyarrow  # noqa: F401
+
+    HAS_PARQUET = True
+except ImportError:  # pragma: no cover - depends on the environment
+    HAS_PARQUET = False
+
+
+def study_tables(st: Study) -> dict[str, pd.DataFrame]:
+    """Every table of a study, by file stem."""
+    caps = {p.id: p.capability for p in st.scenario.programs}
+    nrc = {p.id: p.nrc_total for p in st.scenario.programs}
+    tables: dict[str, pd.DataFrame] = {}
+    for prefix, res in (("", st.joint), ("alone_", st.alone)):
+        tables[f"{prefix}purchases"] = res.purchases()
+        tables[f"{prefix}payments"] = res.payments()
+        tables[f"{prefix}shortfalls"] = res.shortfalls()
+        tables[f"{prefix}nrc_shares"] = res.nrc_shares()
+        tables[f"{prefix}launches"] = res.launches(caps, nrc)
+    tables["member_costs"] = st.member_costs()
+    tables["duplication"] = st.duplication()
+    return tables
+
+
+def write_study(st: Study, out_dir: str | os.PathLike[str]) -> Path:
+    """Write ``st`` to ``out_dir`` (replaced atomically if it exists); returns the path."""
+    out = Path(out_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        summary = {
+            "joint": st.joint.summary(),
+            "alone": st.alone.summary(),
+            "comparison": st.headline(),
+        }
+        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
+        for name, df in study_tables(st).items():
+            df.to_csv(tmp / f"{name}.csv", index=False)
+            if HAS_PARQUET:
+                df.to_parquet(tmp / f"{name}.parquet", index=False)
+        if out.exists():
+            old = out.with_name(f".{out.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            out.rename(old)
+            tmp.rename(out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out

@@ -1,0 +1,131 @@
+"""Cross-reference checks of a scenario: every id and year must resolve.
+
+Each problem names the path of the offending field and quotes its value, e.g.
+``programs[2] (id 'MRTT').capability: unknown capability 'AAR2'``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from procure.errors import Problem
+
+if TYPE_CHECKING:
+    from procure.schema.scenario import CostShare, Scenario
+
+
+def _dupes(ids: Iterable[str]) -> list[str]:
+    return sorted(k for k, n in Counter(ids).items() if n > 1)
+
+
+def _unknown(path: str, kind: str, value: object, known: set[str]) -> Problem:
+    hint = ", ".join(sorted(known)[:8]) + (" ..." if len(known) > 8 else "")
+    return Problem(path, f"unknown {kind} {value!r} (known: {hint})")
+
+
+def cross_reference_problems(s: Scenario) -> list[Problem]:
+    """Every problem with ids, references and years in ``s``; empty when consistent."""
+    out: list[Problem] = []
+    members = {m.id for m in s.members}
+    caps = {c.id for c in s.capabilities}
+    progs = {p.id for p in s.programs}
+    years = set(s.horizon.years)
+    y0, y1 = s.horizon.first_year, s.horizon.last_year
+
+    for kind, ids in (
+        ("members", [m.id for m in s.members]),
+        ("capabilities", [c.id for c in s.capabilities]),
+        ("programs", [p.id for p in s.programs]),
+    ):
+        for d in _dupes(ids):
+            out.append(Problem(kind, f"duplicate id {d!r}"))
+
+    def year_ok(path: str, y: int) -> None:
+        if y not in years:
+            out.append(Problem(path, f"year {y} is outside the horizon {y0}-{y1}"))
+
+    def members_ok(path: str, ids: Iterable[str]) -> None:
+        for mid in ids:
+            if mid not in members:
+                out.append(_unknown(path, "member", mid, members))
+
+    for i, m in enumerate(s.members):
+        at = f"members[{i}] (id {m.id!r})"
+        if m.budgets is not None:
+            for y in m.budgets:
+                year_ok(f"{at}.budgets.{y}", y)
+            missing = sorted(years - set(m.budgets))
+            if missing:
+                out.append(
+                    Problem(f"{at}.budgets", f"no budget for year(s) {missing}; list every "
+                            "horizon year or omit budgets")
+                )
+        c = m.constraints
+        for j, cap in enumerate(c.sovereign):
+            if cap not in caps:
+                out.append(_unknown(f"{at}.constraints.sovereign[{j}]", "capability", cap, caps))
+        for cap in c.max_single_foreign_share_by_capability:
+            if cap not in caps:
+                out.append(
+                    _unknown(f"{at}.constraints.max_single_foreign_share_by_capability", "capability",
+                             cap, caps)
+                )
+
+    def cost_share_ok(path: str, cs: CostShare) -> None:
+        if isinstance(cs.key, dict):
+            members_ok(f"{path}.key", cs.key)
+        members_ok(f"{path}.caps", cs.caps)
+        members_ok(f"{path}.floors", cs.floors)
+        for mid, f in cs.floors.items():
+            if mid in cs.caps and cs.caps[mid] < f:
+                out.append(Problem(f"{path}.floors.{mid}",
+                                   f"floor {f} is above the cap {cs.caps[mid]}"))
+
+    cost_share_ok("cost_share", s.cost_share)
+
+    for i, p in enumerate(s.programs):
+        at = f"programs[{i}] (id {p.id!r})"
+        if p.capability not in caps:
+            out.append(_unknown(f"{at}.capability", "capability", p.capability, caps))
+        if p.lead not in members:
+            out.append(_unknown(f"{at}.lead", "member", p.lead, members))
+        if p.producers is not None:
+            members_ok(f"{at}.producers", p.producers)
+            total = sum(p.producers.values())
+            if abs(total - 1.0) > 1e-6:
+                out.append(Problem(f"{at}.producers", f"work fractions sum to {total:g}, not 1"))
+        for y in p.nrc:
+            year_ok(f"{at}.nrc.{y}", y)
+        members_ok(f"{at}.unit_cost_by_member", p.unit_cost_by_member)
+        if p.first_delivery_year is not None:
+            year_ok(f"{at}.first_delivery_year", p.first_delivery_year)
+        if p.eligible is not None:
+            members_ok(f"{at}.eligible", p.eligible)
+            for d in _dupes(p.eligible):
+                out.append(Problem(f"{at}.eligible", f"member {d!r} listed twice"))
+        members_ok(f"{at}.excluded", p.excluded)
+        if p.cost_share is not None:
+            cost_share_ok(f"{at}.cost_share", p.cost_share)
+        if not out or all(not pr.path.startswith(at) for pr in out):
+            n_elig = len(s.eligible_members(p))
+            if p.min_participants > n_elig:
+                out.append(Problem(f"{at}.min_participants",
+                                   f"{p.min_participants} exceeds the {n_elig} eligible member(s)"))
+
+    for i, r in enumerate(s.requirements):
+        at = f"requirements[{i}]"
+        if r.member not in members:
+            out.append(_unknown(f"{at}.member", "member", r.member, members))
+        if r.capability not in caps:
+            out.append(_unknown(f"{at}.capability", "capability", r.capability, caps))
+        year_ok(f"{at}.by_year", r.by_year)
+    seen: dict[tuple[str, str, int], int] = {}
+    for i, r in enumerate(s.requirements):
+        key = (r.member, r.capability, r.by_year)
+        if key in seen:
+            out.append(Problem(f"requirements[{i}]", f"duplicates requirements[{seen[key]}] "
+                               f"({r.member}, {r.capability}, by {r.by_year})"))
+        seen[key] = i
+    return out

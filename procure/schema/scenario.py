@@ -1,0 +1,232 @@
+"""Pydantic models of a scenario document: the one validated input of every formulation.
+
+Validation happens here, once: unknown fields are refused (``extra="forbid"``),
+numbers must be finite and non-negative, and every cross-reference (member,
+capability, program, year) must resolve. A failed check names the offending path
+(``programs[2].capability``) and quotes the offending value.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+Id = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"),
+]
+"""Identifier of a member, capability or program: letters, digits, ``_ . -``."""
+
+NonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+Fraction = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+Year = Annotated[int, Field(ge=1900, le=2200)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Horizon(_Model):
+    """Fiscal years planned, inclusive at both ends."""
+
+    first_year: Year
+    last_year: Year
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Horizon:
+        if self.last_year < self.first_year:
+            raise ValueError(
+                f"last_year={self.last_year} is before first_year={self.first_year}"
+            )
+        if self.last_year - self.first_year >= 100:
+            raise ValueError("a horizon longer than 100 years is not supported")
+        return self
+
+    @property
+    def years(self) -> list[int]:
+        return list(range(self.first_year, self.last_year + 1))
+
+
+class Workshare(_Model):
+    """Industrial return rule (juste retour) of one member.
+
+    ``per_program``: in every program it joins, the work placed with the member's
+    industry is worth at least ``min_ratio`` x what the member pays into it.
+    ``global``: the same ratio holds summed over all programs (OCCAR's global balance).
+    """
+
+    mode: Literal["per_program", "global"] = "global"
+    min_ratio: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)]
+
+
+class NationalConstraints(_Model):
+    """Constraints a member places on its own procurement."""
+
+    sovereign: list[Id] = Field(
+        default_factory=list,
+        description="Capabilities that must come from programs the member leads or produces in.",
+    )
+    max_single_foreign_share: Fraction | None = Field(
+        default=None,
+        description="Cap on the share of any capability bought from programs led by one "
+        "foreign nation (applies to every capability unless overridden per capability).",
+    )
+    max_single_foreign_share_by_capability: dict[Id, Fraction] = Field(default_factory=dict)
+    workshare: Workshare | None = None
+
+
+class Member(_Model):
+    """A sovereign nation of the alliance."""
+
+    id: Id
+    name: str = ""
+    gdp: NonNeg = Field(description="GDP in the scenario's GDP unit; the default cost-share key.")
+    defence_spending_pct_gdp: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)] | None = (
+        None
+    )
+    budgets: dict[Year, NonNeg] | None = Field(
+        default=None,
+        description="Money available for procurement per fiscal year; when given, every "
+        "horizon year must be listed. Omitted: the member has no budget limit.",
+    )
+    constraints: NationalConstraints = Field(default_factory=NationalConstraints)
+
+
+class Capability(_Model):
+    """A kind of materiel members must field."""
+
+    id: Id
+    name: str = ""
+    unit: str = "unit"
+    divisible: bool = Field(
+        default=False,
+        description="Quantities may be fractional (otherwise units are whole numbers).",
+    )
+
+
+class Requirement(_Model):
+    """Member ``member`` must have received ``quantity`` units of ``capability`` by the
+    end of fiscal year ``by_year`` (cumulative over the horizon)."""
+
+    member: Id
+    capability: Id
+    quantity: Positive
+    by_year: Year
+
+
+class CostShare(_Model):
+    """How a program's non-recurring cost (NRC) is split among its participants.
+
+    - ``proportional``: in proportion to the units each participant buys;
+    - ``key``: by a fixed key among the participants (``key="gdp"`` or explicit
+      weights), with optional caps and floors on the resulting shares, the excess
+      redistributed over the others in proportion to their keys (NATO-style);
+    - ``equal``: equal shares among the participants.
+    """
+
+    rule: Literal["proportional", "key", "equal"] = "proportional"
+    key: Literal["gdp"] | dict[Id, Positive] = "gdp"
+    caps: dict[Id, Fraction] = Field(default_factory=dict)
+    floors: dict[Id, Fraction] = Field(default_factory=dict)
+    tolerance: Annotated[float, Field(ge=0.001, le=0.5, allow_inf_nan=False)] = Field(
+        default=0.02,
+        description="proportional rule only: the largest relative over-statement of a "
+        "member's NRC share that the (conservative) linear model may make.",
+    )
+
+
+class Program(_Model):
+    """A source of one capability: multinational, or national when one member is eligible."""
+
+    id: Id
+    name: str = ""
+    capability: Id
+    lead: Id
+    producers: dict[Id, Fraction] | None = Field(
+        default=None,
+        description="Share of the program's work placed in each member's industry "
+        "(sums to 1). Omitted: all work goes to the lead nation.",
+    )
+    nrc: dict[Year, NonNeg] = Field(
+        default_factory=dict,
+        description="Non-recurring cost (development, tooling) by the fiscal year it falls in.",
+    )
+    unit_cost: NonNeg
+    unit_cost_by_member: dict[Id, NonNeg] = Field(default_factory=dict)
+    capacity_per_year: NonNeg | None = Field(
+        default=None, description="Units the program can deliver per year; omitted: unlimited."
+    )
+    first_delivery_year: Year | None = None
+    min_production_run: NonNeg = 0.0
+    min_participants: Annotated[int, Field(ge=1, le=1000)] = 1
+    eligible: list[Id] | None = Field(
+        default=None, description="Members that may join; omitted: every member."
+    )
+    excluded: list[Id] = Field(
+        default_factory=list, description="Members barred by export control (overrides eligible)."
+    )
+    cost_share: CostShare | None = Field(
+        default=None, description="Overrides the scenario's default cost-share rule."
+    )
+
+    @property
+    def nrc_total(self) -> float:
+        return float(sum(self.nrc.values()))
+
+    def work_fractions(self) -> dict[str, float]:
+        return dict(self.producers) if self.producers is not None else {self.lead: 1.0}
+
+    def price_for(self, member: str) -> float:
+        return self.unit_cost_by_member.get(member, self.unit_cost)
+
+
+class Scenario(_Model):
+    """One alliance planning scenario (procurement part)."""
+
+    schema_version: Literal[1] = 1
+    name: str
+    description: str = ""
+    currency: str = "EUR million"
+    sources: list[str] = Field(default_factory=list, description="Where the figures come from.")
+    horizon: Horizon
+    members: list[Member] = Field(min_length=1)
+    capabilities: list[Capability] = Field(min_length=1)
+    programs: list[Program] = Field(default_factory=list)
+    requirements: list[Requirement] = Field(default_factory=list)
+    cost_share: CostShare = Field(default_factory=CostShare)
+    shortfall_penalty: Positive | None = Field(
+        default=None,
+        description="Penalty per unit of unmet requirement; omitted: a bound that exceeds the "
+        "cost of any plan without shortfall.",
+    )
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Scenario:
+        from procure.schema.checks import cross_reference_problems
+
+        problems = cross_reference_problems(self)
+        if problems:
+            raise ValueError("\n".join(str(p) for p in problems))
+        return self
+
+    # -- lookups -------------------------------------------------------------------
+    def member(self, member_id: str) -> Member:
+        return next(m for m in self.members if m.id == member_id)
+
+    def program(self, program_id: str) -> Program:
+        return next(p for p in self.programs if p.id == program_id)
+
+    def eligible_members(self, program: Program) -> list[str]:
+        """Members that may join ``program``: eligible, not excluded, in member order."""
+        allowed = set(program.eligible) if program.eligible is not None else None
+        barred = set(program.excluded)
+        return [
+            m.id
+            for m in self.members
+            if (allowed is None or m.id in allowed) and m.id not in barred
+        ]
+
+    def cost_share_for(self, program: Program) -> CostShare:
+        return program.cost_share if program.cost_share is not None else self.cost_share
