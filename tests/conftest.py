@@ -1,0 +1,63 @@
+"""Shared test helpers: every solve goes through :func:`solve_checked`, which re-checks
+the plan with the independent evaluator and the objective against its recomputation."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from procure.backends import SolveOptions, available_backends
+from procure.io import load_scenario
+from procure.procurement.formulation import FormulationOptions
+from procure.procurement.result import ProcurementResult
+from procure.procurement.solve import solve
+from procure.schema import Scenario
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("PROCURE_SHARED_DATA", REPO.parent / "shared" / "data"))
+DATASETS = REPO / "datasets"
+
+# backends that solve models with continuous variables (CP-SAT refuses those)
+MIP_BACKENDS = [b for b in ("highs", "scip", "cbc") if b in available_backends()]
+ALL_BACKENDS = [b for b in ("highs", "scip", "cbc", "cpsat") if b in available_backends()]
+
+OBJ_RTOL = 1e-6
+
+
+def solve_checked(
+    scenario: Scenario,
+    *,
+    mode: str = "joint",
+    solver: str = "highs",
+    strict: bool = False,
+    options: SolveOptions | None = None,
+    **formulation: Any,
+) -> ProcurementResult:
+    """Solve, then require: a plan, no evaluator violation, and the solver's objective
+    equal to the evaluator's exact objective (costs + shortfall penalty)."""
+    res = solve(scenario, mode=mode, solver=solver,  # type: ignore[arg-type]
+                options=options or SolveOptions(mip_gap=1e-9),
+                formulation=FormulationOptions(strict=strict, **formulation))
+    assert res.status.has_solution, f"{solver}: {res.status} {res.message}"
+    assert res.evaluation is not None
+    assert res.evaluation.feasible, [str(v) for v in res.evaluation.violations]
+    assert res.objective is not None
+    ev_obj = res.evaluation.objective
+    assert abs(res.objective - ev_obj) <= OBJ_RTOL * max(1.0, abs(ev_obj)), (
+        f"solver objective {res.objective} != evaluator objective {ev_obj}")
+    return res
+
+
+@pytest.fixture(scope="session")
+def tutorial() -> Scenario:
+    return load_scenario(DATASETS / "tutorial.yaml")
+
+
+def orlib_dir() -> Path:
+    d = SHARED_DATA / "orlib-cflp"
+    if not d.is_dir():
+        pytest.skip(f"public benchmark data not found at {d}")
+    return d
