@@ -26,16 +26,15 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 import_app = typer.Typer(no_args_is_help=True, help="Import public benchmark instances.")
 app.add_typer(import_app, name="import")
 out = Console()
-err = Console(stderr=True)
 
 
 def _fail(code: int, message: str) -> NoReturn:
-    err.print(f"[bold red]error:[/bold red] {message}", highlight=False, markup=True)
+    sys.stderr.write(f"error: {message}\n")
     raise typer.Exit(code)
 
 
 def _invalid(e: ScenarioError) -> NoReturn:
-    err.print(str(e), highlight=False, markup=False)
+    sys.stderr.write(f"{e}\n")
     raise typer.Exit(EXIT_INVALID)
 
 
@@ -186,13 +185,13 @@ def main() -> None:
     except SystemExit:
         raise
     except KeyboardInterrupt:
-        err.print("aborted")
+        sys.stderr.write("aborted\n")
         sys.exit(EXIT_ERROR)
     except ProcureError as e:
-        err.print(f"error: {e}", highlight=False, markup=False)
+        sys.stderr.write(f"error: {e}\n")
         sys.exit(EXIT_ERROR)
     except Exception as e:
-        err.print(f"internal error: {type(e).__name__}: {e}", highlight=False, markup=False)
+        sys.stderr.write(f"internal error: {type(e).__name__}: {e}\n")
         sys.exit(EXIT_ERROR)
 
 

@@ -30,6 +30,7 @@ from procure.backends import (
     get_backend,
 )
 from procure.lp import INF, LinearModel, ModelArrays
+from procure.lp.model import FloatArray
 
 TOL = {
     "objective_rel": 1e-6,  # objective vs known optimum, relative (absolute below 1)
@@ -50,8 +51,29 @@ DEVIATIONS: dict[str, dict[str, tuple[Status, str]]] = {
     },
 }
 
+# backend -> test -> why it is expected to fail today (strict xfail: a fix turns it red)
+KNOWN_BUGS: dict[str, dict[str, str]] = {
+    "highs": {
+        "thread_switch": (
+            "procure/backends/highs.py sets HiGHS' 'threads' option per solve, but HiGHS "
+            "keeps one global scheduler sized by the first solve in the process; a later "
+            "solve with another thread count fails with model status 'Not Set' (fix: "
+            "highspy.Highs.resetGlobalScheduler(True) when the count changes)"
+        ),
+    },
+}
+
 MIP_GAP = 1e-6
+# One thread count for every solve in this module (SolveOptions' default) so that the
+# HiGHS bug above cannot make results depend on test order; see test_thread_switch.
+THREADS = 1
 BACKENDS = backend_names()
+
+
+def mark_known_bug(request: pytest.FixtureRequest, backend: Backend, test: str) -> None:
+    reason = KNOWN_BUGS.get(backend.name, {}).get(test)
+    if reason is not None:
+        request.applymarker(pytest.mark.xfail(reason=reason, strict=True))
 
 
 @pytest.fixture(params=BACKENDS)
@@ -65,13 +87,13 @@ def backend(request: pytest.FixtureRequest) -> Backend:
 # --------------------------------------------------------------------------- checks
 
 
-def assert_feasible(model: ModelArrays, x: np.ndarray) -> None:
+def assert_feasible(model: ModelArrays, x: FloatArray) -> None:
     """``x`` satisfies the bounds, rows and integrality of ``model``."""
     tol = TOL["feasibility"]
     assert x.shape == (model.num_cols,)
     assert np.all(np.isfinite(x))
 
-    def slack(v: np.ndarray) -> np.ndarray:
+    def slack(v: FloatArray) -> FloatArray:
         return tol * np.maximum(1.0, np.abs(v))
 
     assert np.all(x >= model.col_lower - slack(model.col_lower)), "column below its bound"
@@ -262,13 +284,15 @@ def multi_knapsack(n: int = 250, m: int = 10, seed: int = 7) -> ModelArrays:
     return lm.finalize()
 
 
-def tied_knapsack() -> ModelArrays:
-    """Subset-sum knapsack with many optimal packings (value == weight)."""
-    rng = np.random.default_rng(3)
-    w = rng.choice([2.0, 3.0, 5.0, 7.0], size=40)
-    m = LinearModel("ties")
-    x = m.add_variables("x", w.size, upper=1.0, cost=-w, integer=True)
-    m.add_constraints("capacity", 1, np.zeros(w.size), x.index, w, upper=41.0)
+def split_model(rows: int = 2, cols: int = 40, seed: int = 5) -> ModelArrays:
+    """Market-split feasibility problem with many solutions: x depends on the search path."""
+    rng = np.random.default_rng(seed)
+    a = rng.integers(1, 60, size=(rows, cols))
+    rhs = np.floor(a.sum(axis=1) / 2)
+    m = LinearModel("split")
+    x = m.add_variables("x", cols, upper=1.0, cost=0.0, integer=True)
+    r, c = np.nonzero(a)
+    m.add_constraints("split", rows, r, x.start + c, a[r, c], lower=rhs, upper=rhs)
     return m.finalize()
 
 
@@ -279,7 +303,7 @@ def tied_knapsack() -> ModelArrays:
 def test_known_case(backend: Backend, case: str) -> None:
     spec = CASES[case]
     model = spec.build()
-    out = backend.solve(model, SolveOptions(mip_gap=MIP_GAP, threads=1, time_limit=30.0))
+    out = backend.solve(model, SolveOptions(mip_gap=MIP_GAP, threads=THREADS, time_limit=30.0))
     assert out.solver == backend.name
     assert_consistent(model, out)
     deviation = DEVIATIONS.get(backend.name, {}).get(case)
@@ -312,9 +336,14 @@ def test_refusals_match_check_supported(backend: Backend) -> None:
 
 
 def test_time_limit_never_claims_optimal(backend: Backend) -> None:
+    """At a 1 s limit: ``feasible`` with objective, bound and gap, or ``limit``.
+
+    The instance is sized so that no backend closes a 1e-6 gap in 1 s even on two
+    threads (measured); the module solves on THREADS threads throughout.
+    """
     model = multi_knapsack()
     limit = 1.0
-    out = backend.solve(model, SolveOptions(time_limit=limit, mip_gap=MIP_GAP, threads=2))
+    out = backend.solve(model, SolveOptions(time_limit=limit, mip_gap=MIP_GAP, threads=THREADS))
     assert out.status in (Status.FEASIBLE, Status.LIMIT), (out.status, out.message)
     assert out.solve_seconds <= limit + TOL["time_limit_slack_s"]
     assert_consistent(model, out)
@@ -327,15 +356,26 @@ def test_time_limit_never_claims_optimal(backend: Backend) -> None:
 
 @pytest.mark.parametrize("seed", [0, 11])
 def test_same_seed_same_solution(backend: Backend, seed: int) -> None:
-    model = tied_knapsack()
-    opts = SolveOptions(seed=seed, threads=1, mip_gap=MIP_GAP, time_limit=30.0)
+    model = split_model()
+    opts = SolveOptions(seed=seed, threads=THREADS, mip_gap=MIP_GAP, time_limit=30.0)
     first = backend.solve(model, opts)
     second = backend.solve(model, opts)
     assert first.status == Status.OPTIMAL, first.message
     assert_consistent(model, first)
-    assert_close(first.objective, -41.0)
+    assert_consistent(model, second)
     assert first.x is not None and second.x is not None
     np.testing.assert_array_equal(first.x, second.x)
+
+
+def test_thread_switch(request: pytest.FixtureRequest, backend: Backend) -> None:
+    """Solves with different thread counts in one process all succeed."""
+    mark_known_bug(request, backend, "thread_switch")
+    model = CASES["knapsack"].build()
+    outs = [backend.solve(model, SolveOptions(threads=t)) for t in (1, 2, 1)]
+    assert [o.status for o in outs] == [Status.OPTIMAL] * 3, [o.message for o in outs]
+    for out in outs:
+        assert_consistent(model, out)
+        assert_close(out.objective, knapsack_optimum())
 
 
 _IMPORT_AND_SOLVE = """

@@ -285,3 +285,53 @@ def test_go_alone_shares_capacity_and_pays_nrc_each(solver: str) -> None:
     assert alone.total_cost == pytest.approx(28.0)
     assert launched(alone) in ({"J@A", "N@B"}, {"J@B", "N@A"})
     assert joint.total_cost <= alone.total_cost
+
+
+def test_sole_buyer_beyond_exact_tiers_pays_exactly_the_nrc(solver: str) -> None:
+    """A alone buys 103 units of a proportional program (beyond the exact tiers): its true
+    share is 1 and a budget of exactly the NRC must suffice (no 1 + tol over-statement)."""
+    members = [{"id": "A", "gdp": 1, "budgets": budgets(100.0)}, {"id": "B", "gdp": 1}]
+    prog = [{"id": "J", "capability": "ammo", "lead": "A", "nrc": {2026: 100}, "unit_cost": 0,
+             "first_delivery_year": 2027}]
+    s = make(members, prog, [("A", "ammo", 103, 2027), ("B", "ammo", 1, 2027)])
+    res = solve_checked(s, solver=solver)
+    assert res.shortfall_units == 0
+
+
+def test_caps_do_not_bind_a_lone_participant(solver: str) -> None:
+    """A is capped at 0.5 of J's NRC. As J's only buyer it pays all of it (there is no one
+    to split with) — as it would going alone; with B joining, A pays at most half."""
+    members = [{"id": "A", "gdp": 100, "budgets": budgets(1000)}, {"id": "B", "gdp": 100}]
+    rule = {"rule": "key", "key": "gdp", "caps": {"A": 0.5}}
+    prog = [{"id": "J", "capability": "tank", "lead": "A", "nrc": {2026: 100}, "unit_cost": 1,
+             "cost_share": rule},
+            {"id": "N", "capability": "tank", "lead": "B", "eligible": ["B"], "unit_cost": 0}]
+    res = solve_checked(make(members, prog, [("A", "tank", 1, 2027), ("B", "tank", 1, 2027)]),
+                        solver=solver)
+    assert bought(res) == {("J", "A"): 1.0, ("N", "B"): 1.0}
+    assert res.evaluation is not None and res.evaluation.shares[("J", "A")] == 1.0
+
+
+def test_caps_that_admit_no_split_keep_the_set_apart(solver: str) -> None:
+    """Equal shares with caps 0.4 + 0.4 < 1: A and B cannot share J even with no budget
+    anywhere; each uses its own dearer program instead (J needs both: min 2)."""
+    members = [{"id": "A", "gdp": 1}, {"id": "B", "gdp": 1}]
+    rule = {"rule": "equal", "caps": {"A": 0.4, "B": 0.4}}
+    prog = [{"id": "J", "capability": "tank", "lead": "A", "nrc": {2026: 10}, "unit_cost": 1,
+             "min_participants": 2, "cost_share": rule},
+            {"id": "NA", "capability": "tank", "lead": "A", "eligible": ["A"], "unit_cost": 20},
+            {"id": "NB", "capability": "tank", "lead": "B", "eligible": ["B"], "unit_cost": 20}]
+    res = solve_checked(make(members, prog, [("A", "tank", 1, 2027), ("B", "tank", 1, 2027)]),
+                        solver=solver)
+    assert launched(res) == {"NA", "NB"}
+
+
+def test_fractional_requirement_of_whole_units_is_refused() -> None:
+    from procure.errors import ScenarioError
+    from procure.io import scenario_from_data
+
+    d = make([{"id": "A", "gdp": 1}], [{"id": "P", "capability": "tank", "lead": "A",
+                                       "unit_cost": 1}], [("A", "tank", 2, 2027)]).model_dump()
+    d["requirements"][0]["quantity"] = 2.5
+    with pytest.raises(ScenarioError, match=r"requirements\[0\].quantity: 2.5 is not a whole"):
+        scenario_from_data(d)

@@ -39,7 +39,7 @@ class Compiled:
     prog_capability: IntArray  # c(p)
     prog_lead: IntArray  # lead(p), a member index
     prog_capacity: FloatArray  # Cap_p per year (inf: unlimited)
-    prog_min_run: FloatArray  # L_p, at least one unit for whole-unit capabilities
+    prog_min_run: FloatArray  # L_p: >= 1 unit (whole units) or 1e-3 x min R (divisible)
     prog_min_participants: IntArray  # N_p
     prog_first_year: IntArray  # index into years of the first delivery year
     prog_integer: BoolArray  # units of c(p) are whole numbers
@@ -117,6 +117,8 @@ def compile_scenario(s: Scenario, mode: Mode = "joint") -> Compiled:
     capacity = np.array(
         [np.inf if p.capacity_per_year is None else p.capacity_per_year for p in s.programs]
     )
+    # a launched program delivers something: at least one whole unit, or for divisible
+    # capabilities 1/1000 of its smallest eligible requirement (set below)
     min_run = np.array([p.min_production_run for p in s.programs], dtype=np.float64)
     min_run = np.where(prog_int, np.maximum(min_run, 1.0), min_run)
     first = np.array(
@@ -145,6 +147,8 @@ def compile_scenario(s: Scenario, mode: Mode = "joint") -> Compiled:
         if not elig:
             continue
         midx = np.array([mpos[m] for m in elig], dtype=np.int64)
+        if not prog_int[i]:
+            min_run[i] = max(min_run[i], 1e-3 * float(bound[midx, prog_cap[i]].min()))
         price = np.array([p.price_for(m) for m in elig], dtype=np.float64)
         if mode == "joint":
             owners, groups = [-1], [np.arange(len(elig))]

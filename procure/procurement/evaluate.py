@@ -68,7 +68,8 @@ def evaluate(scenario: Scenario, plan: Plan, *, strict: bool = False,
              tol: float = 1e-6) -> Evaluation:
     """Check ``plan`` against every rule of ``scenario`` and compute its exact costs.
 
-    ``tol`` is an absolute tolerance on quantities, relative (x max(1, |rhs|)) on money.
+    ``tol`` is a relative tolerance: a check ``lhs <= rhs`` passes while
+    ``lhs <= rhs + tol * max(1, |rhs|)`` (quantities and money alike).
     """
     s = scenario
     v: list[Violation] = []
@@ -137,7 +138,8 @@ def evaluate(scenario: Scenario, plan: Plan, *, strict: bool = False,
     for r in s.requirements:
         need[(r.member, r.capability)] = max(need[(r.member, r.capability)], r.quantity)
         got = sum(q for y, q, _ in by_mc.get((r.member, r.capability), []) if y <= r.by_year)
-        miss = max(0.0, r.quantity - got)
+        miss = r.quantity - got
+        miss = 0.0 if miss <= tol * max(1.0, r.quantity) else miss  # float noise in sums
         short_rows.append((r.member, r.capability, r.by_year, r.quantity, got, miss))
         if strict and miss > tol:
             bad("(1) requirement", f"{r.member}/{r.capability}/{r.by_year}", miss,

@@ -183,7 +183,8 @@ class _Builder:
 
     # -- (5), (6) participation -----------------------------------------------------------
     def participation(self) -> None:
-        """(5) sum_{k in l} u_k >= N_p z_l;  (6a) u_k <= z_l;  (6b) sum_t x_{k,t} >= u_k."""
+        """(5) sum_{k in l} u_k >= max(N_p, 1) z_l;  (6a) u_k <= z_l;
+        (6b) sum_t x_{k,t} >= min(1, R_k) u_k."""
         c = self.c
         ks = np.flatnonzero(self.u_col >= 0)
         if not ks.size:
@@ -202,9 +203,8 @@ class _Builder:
                                np.concatenate([cr[sel], np.arange(ks.size)]),
                                np.concatenate([self.x.start + np.flatnonzero(sel), u]),
                                np.concatenate([np.ones(int(sel.sum())), -min_buy]), lower=0.0)
-        need = c.prog_min_participants[c.launch_program]
+        need = np.maximum(c.prog_min_participants[c.launch_program], 1)  # >= 1 payer
         launches = np.unique(c.pair_launch[ks])
-        launches = launches[need[launches] > 1]
         if launches.size:
             row_of_l = np.full(c.num_launches, -1, dtype=np.int64)
             row_of_l[launches] = np.arange(launches.size)
@@ -224,8 +224,8 @@ class _Builder:
         c = self.c
         ks = np.flatnonzero(c.pair_launch == launch)
         n = ks.size
-        k = keys / keys.max()
-        lam_max = 1.0 / k[k > 0].min()
+        k = keys / keys.max() if keys.max() > 0 else np.zeros(keys.size)
+        lam_max = 1.0 / k[k > 0].min() if (k > 0).any() else 1.0
         big = k * lam_max  # K_m
         lam = self.m.add_variables(f"lambda[{launch}]", 1, upper=lam_max)
         sig = self.sigma_col[ks]
@@ -237,16 +237,35 @@ class _Builder:
         # (7a.1) sum_k sigma_k = z_l
         m.add_constraints(f"(7a.1) shares sum[{launch}]", 1, np.zeros(n + 1, dtype=np.int64),
                           np.append(sig, z), np.append(np.ones(n), -1.0), lower=0.0, upper=0.0)
-        # (7a.2) f_m u_k <= sigma_k <= c_m u_k
-        m.add_constraints(f"(7a.2) share cap[{launch}]", n, np.tile(idx, 2),
-                          np.concatenate([sig, u]), np.concatenate([np.ones(n), -caps]),
-                          upper=0.0)
+        capped = caps < 1.0
+        floored = floors > 0.0
+        solo = np.full(n, -1, dtype=np.int64)
+        if capped.any() and n > 1:
+            # a lone participant pays the whole NRC: caps bind only when there is a split
+            so = m.add_variables(f"solo[{launch}]", n, upper=1.0, integer=True)
+            solo[:] = so.index
+            # (7a.8) solo_k <= u_k and sum_k' u_k' + (n - 1) solo_k <= n
+            m.add_constraints(f"(7a.8) solo joins[{launch}]", n, np.tile(idx, 2),
+                              np.concatenate([solo, u]), np.concatenate([np.ones(n),
+                                                                         -np.ones(n)]),
+                              upper=0.0)
+            m.add_constraints(f"(7a.8) solo alone[{launch}]", n,
+                              np.concatenate([np.repeat(idx, n), idx]),
+                              np.concatenate([np.tile(u, n), solo]),
+                              np.concatenate([np.ones(n * n), np.full(n, n - 1.0)]),
+                              upper=float(n))
+        # (7a.2) f_m u_k <= sigma_k <= c_m u_k + (1 - c_m) solo_k
+        parts_c = [(idx, sig, np.ones(n)), (idx, u, -caps)]
+        if (solo >= 0).any():
+            parts_c.append((idx, solo, -(1.0 - caps)))
+        m.add_constraints(f"(7a.2) share cap[{launch}]", n,
+                          np.concatenate([p[0] for p in parts_c]),
+                          np.concatenate([p[1] for p in parts_c]),
+                          np.concatenate([p[2] for p in parts_c]), upper=0.0)
         if (floors > 0).any():
             m.add_constraints(f"(7a.2) share floor[{launch}]", n, np.tile(idx, 2),
                               np.concatenate([sig, u]), np.concatenate([np.ones(n), -floors]),
                               lower=0.0)
-        capped = caps < 1.0
-        floored = floors > 0.0
         beta = np.full(n, -1, dtype=np.int64)
         alpha = np.full(n, -1, dtype=np.int64)
         if capped.any():
@@ -288,11 +307,12 @@ class _Builder:
             fi = idx[floored]
             nf = fi.size
             j = np.arange(nf)
-            # (7a.6) floored: sigma_k <= f_m + (c_m - f_m)(1 - alpha_k), k_m lambda <= f_m +
-            # K_m (1 - alpha_k)
-            rows("(7a.6) floored share",
-                 [(j, sig[fi], np.ones(nf)), (j, alpha[fi], caps[fi] - floors[fi])],
-                 upper=caps[fi], nrows=nf)
+            # (7a.6) floored: sigma_k <= f_m + (c_m - f_m)(1 - alpha_k) + (1 - c_m) solo_k,
+            # k_m lambda <= f_m + K_m (1 - alpha_k)
+            parts_f = [(j, sig[fi], np.ones(nf)), (j, alpha[fi], caps[fi] - floors[fi])]
+            if (solo >= 0).any():
+                parts_f.append((j, solo[fi], -(1.0 - caps[fi])))
+            rows("(7a.6) floored share", parts_f, upper=caps[fi], nrows=nf)
             rows("(7a.6) floored key",
                  [(j, np.full(nf, lc), k[fi]), (j, alpha[fi], big[fi])],
                  upper=floors[fi] + big[fi], nrows=nf)
@@ -306,59 +326,91 @@ class _Builder:
             rows("(7a.7) one regime", parts, upper=0.0)
 
     def shares_proportional(self, launch: int, tolerance: float) -> None:
-        """(7b) conservative tiered shares: sigma_k >= X_k / Q_j when X_l >= Q_j."""
+        """(7b) conservative tiered shares. With X_l in tier j (Q_j <= X_l <= Q_{j+1}), the
+        exact share X_k / X_l is at most both X_k / Q_j and 1 - O_k / Q_{j+1}
+        (O_k = X_l - X_k, the others' units); sigma_k must cover one of them."""
         c = self.c
+        m = self.m
         p = int(c.launch_program[launch])
         ks = np.flatnonzero(c.pair_launch == launch)
         n_years = len(c.years) - int(c.prog_first_year[p])
         x_max = float(c.pair_bound[ks].sum())
         if math.isfinite(c.prog_capacity[p]):
             x_max = min(x_max, float(c.prog_capacity[p]) * n_years)
-        q0 = float(c.prog_min_run[p]) if c.prog_min_run[p] > 0 else 1e-3 * x_max
+        q0 = float(c.prog_min_run[p])
         if x_max < q0 or x_max <= 0:
             return  # the launch cannot meet its minimum run; (4) keeps z_l at 0
-        breaks = _breakpoints(q0, x_max, tolerance, bool(c.prog_integer[p]),
-                              self.opt.exact_tier_limit)
+        breaks, exact_top = _breakpoints(q0, x_max, tolerance, bool(c.prog_integer[p]),
+                                         self.opt.exact_tier_limit)
         nj = breaks.size
-        y = self.m.add_variables(f"tier[{launch}]", nj, upper=1.0, integer=True)
-        m = self.m
+        nxt = np.append(breaks[1:], max(x_max, breaks[-1]))  # Q_{j+1}; X_l <= Q_{j+1}
+        y = m.add_variables(f"tier[{launch}]", nj, upper=1.0, integer=True)
+        xl = m.add_variables(f"units[{launch}]", 1)
+        cells = np.flatnonzero(c.pair_launch[c.cell_pair] == launch)
+        ncell = cells.size
+        # (7b.0) X_l = sum of the launch's purchases
+        m.add_constraints(f"(7b.0) launch units[{launch}]", 1,
+                          np.zeros(ncell + 1, dtype=np.int64),
+                          np.append(self.x.start + cells, xl.start),
+                          np.append(np.ones(ncell), -1.0), lower=0.0, upper=0.0)
         # (7b.1) sum_j y_j = z_l
         m.add_constraints(f"(7b.1) one tier[{launch}]", 1, np.zeros(nj + 1, dtype=np.int64),
                           np.append(y.index, self.z.start + launch),
                           np.append(np.ones(nj), -1.0), lower=0.0, upper=0.0)
         # (7b.2) X_l >= sum_j Q_j y_j
-        cells = np.flatnonzero(c.pair_launch[c.cell_pair] == launch)
-        m.add_constraints(f"(7b.2) tier reached[{launch}]", 1,
-                          np.zeros(cells.size + nj, dtype=np.int64),
-                          np.concatenate([self.x.start + cells, y.index]),
-                          np.concatenate([np.ones(cells.size), -breaks]), lower=0.0)
-        # (7b.3) sigma_k - X_k / Q_j - (R_k / Q_j) y_j >= -R_k / Q_j, for every k and j
+        m.add_constraints(f"(7b.2) tier reached[{launch}]", 1, np.zeros(nj + 1, dtype=np.int64),
+                          np.append(xl.start, y.index), np.append(1.0, -breaks), lower=0.0)
         n = ks.size
+        rk = c.pair_bound[ks]
+        # pairs that can buy beyond the exact tiers may hold X_k / Q_j > 1: they may use
+        # the second estimate instead, chosen by b_k
+        big = rk > exact_top + 1e-9
+        b_col = np.full(n, -1, dtype=np.int64)
+        if big.any():
+            b_col[big] = m.add_variables(f"dominant[{launch}]", int(big.sum()), upper=1.0,
+                                         integer=True).index
         pos_of = np.full(c.num_pairs, -1, dtype=np.int64)
         pos_of[ks] = np.arange(n)
         cell_pos = pos_of[c.cell_pair[cells]]  # pair position of each cell
-        ncell = cells.size
-        jj = np.arange(nj)
-        row_k = lambda kpos, j: j * n + kpos  # noqa: E731 - row of (pair, tier)
-        rows = np.concatenate([
-            row_k(np.tile(np.arange(n), nj), np.repeat(jj, n)),  # sigma_k
-            row_k(np.tile(cell_pos, nj), np.repeat(jj, ncell)),  # x cells
-            row_k(np.tile(np.arange(n), nj), np.repeat(jj, n)),  # y_j
-        ])
         inv_q = 1.0 / breaks
-        rk = c.pair_bound[ks]
-        cols = np.concatenate([
-            np.tile(self.sigma_col[ks], nj),
-            np.tile(self.x.start + cells, nj),
-            np.repeat(y.index, n),
-        ])
-        vals = np.concatenate([
-            np.ones(n * nj),
-            -np.repeat(inv_q, ncell),
-            -(np.tile(rk, nj) * np.repeat(inv_q, n)),
-        ])
+        kk = np.tile(np.arange(n), nj)  # (pair, tier) rows, tier-major
+        jk = np.repeat(np.arange(nj), n)
+        kc = np.tile(cell_pos, nj)  # (cell, tier)
+        jc = np.repeat(np.arange(nj), ncell)
+        cc = np.tile(self.x.start + cells, nj)
+        bigk = big[kk]
+        # (7b.3) sigma_k >= X_k / Q_j - (R_k / Q_j)(1 - y_j) - (R_k / Q_j) b_k
+        m_kj = rk[kk] * inv_q[jk]
+        rows = np.concatenate([jk * n + kk, jc * n + kc, jk * n + kk, (jk * n + kk)[bigk]])
+        cols = np.concatenate([self.sigma_col[ks][kk], cc, y.index[jk], b_col[kk][bigk]])
+        vals = np.concatenate([np.ones(n * nj), -inv_q[jc], -m_kj, m_kj[bigk]])
         m.add_constraints(f"(7b.3) share bound[{launch}]", n * nj, rows, cols, vals,
-                          lower=-(np.tile(rk, nj) * np.repeat(inv_q, n)))
+                          lower=-m_kj)
+        if big.any():
+            # (7b.5) X_l <= sum_j Q_{j+1} y_j: the tier also bounds X_l from above
+            m.add_constraints(f"(7b.5) tier bounds units[{launch}]", 1,
+                              np.zeros(nj + 1, dtype=np.int64), np.append(xl.start, y.index),
+                              np.append(1.0, -nxt), upper=0.0)
+            # (7b.4) sigma_k >= 1 - (X_l - X_k) / Q_{j+1} - (1 - y_j) - (1 - b_k)
+            bi = np.flatnonzero(big)
+            nb = bi.size
+            kb = np.tile(np.arange(nb), nj)  # row position among big pairs
+            jb = np.repeat(np.arange(nj), nb)
+            inv_n = 1.0 / nxt
+            sel = big[cell_pos]
+            bpos = np.full(n, -1, dtype=np.int64)
+            bpos[bi] = np.arange(nb)
+            own_k = np.tile(bpos[cell_pos[sel]], nj)
+            own_j = np.repeat(np.arange(nj), int(sel.sum()))
+            rows = np.concatenate([jb * nb + kb, jb * nb + kb, jb * nb + kb, jb * nb + kb,
+                                   own_j * nb + own_k])
+            cols = np.concatenate([self.sigma_col[ks][bi][kb], np.full(nb * nj, xl.start),
+                                   y.index[jb], b_col[bi][kb],
+                                   np.tile(self.x.start + cells[sel], nj)])
+            vals = np.concatenate([np.ones(nb * nj), inv_n[jb], -np.ones(nb * nj),
+                                   -np.ones(nb * nj), -inv_n[own_j]])
+            m.add_constraints(f"(7b.4) dominant share bound[{launch}]", nb * nj, rows, cols,
+                              vals, lower=-1.0)
 
     # -- (8) budgets ----------------------------------------------------------------------
     def budgets(self) -> None:
@@ -476,13 +528,14 @@ class _Builder:
 
 
 def _breakpoints(q0: float, x_max: float, tol: float, integer: bool, exact_limit: int
-                 ) -> FloatArray:
-    """Tier thresholds Q_0 < Q_1 < ... <= X_max for (7b).
+                 ) -> tuple[FloatArray, float]:
+    """Tier thresholds Q_0 < Q_1 < ... <= X_max for (7b), and the top of the exact tiers.
 
     Whole-unit programs get every integer from Q_0 up to Q_0 + max(exact_limit, 1/tol):
     shares are exact there. Beyond, Q_{j+1} = floor(Q_j (1 + tol)), so for any
     X_l in [Q_j, Q_{j+1}) the modelled share X_k / Q_j over-states the true share
-    X_k / X_l by a factor below 1 + tol. Divisible programs use Q_j = Q_0 (1 + tol)^j.
+    X_k / X_l by a factor below 1 + tol. Divisible programs use Q_j = Q_0 (1 + tol)^j
+    and have no exact tiers (the returned top is Q_0).
     """
     if integer:
         start = math.ceil(q0 - 1e-9)
@@ -493,9 +546,9 @@ def _breakpoints(q0: float, x_max: float, tol: float, integer: bool, exact_limit
         while q < top:
             q = min(top, max(q + 1, math.floor(q * (1.0 + tol))))
             out.append(q)
-        return np.array(out, dtype=np.float64)
+        return np.array(out, dtype=np.float64), float(exact_top)
     n = max(0, math.ceil(math.log(x_max / q0) / math.log1p(tol)))
-    return np.unique(np.minimum(q0 * (1.0 + tol) ** np.arange(n + 1), x_max))
+    return np.unique(np.minimum(q0 * (1.0 + tol) ** np.arange(n + 1), x_max)), q0
 
 
 def _needs_shares(c: Compiled) -> tuple[IntArray, IntArray]:
@@ -515,6 +568,17 @@ def _needs_shares(c: Compiled) -> tuple[IntArray, IntArray]:
     multi = size > 1
     keyed = np.array([c.cost_shares[p].rule != "proportional" for p in c.launch_program],
                      dtype=np.bool_)
+    # a key rule with caps, floors or zero keys may admit no split for some participant
+    # sets: its rows (7a) are needed even when no budget or workshare reads the shares
+    for launch in np.flatnonzero(keyed & multi):
+        rule = c.cost_shares[int(c.launch_program[launch])]
+        mids = [c.member_ids[i] for i in c.pair_member[c.pair_launch == launch]]
+        zero_key = rule.rule == "key" and (
+            any(c.gdp[c.member_ids.index(mid)] <= 0 for mid in mids) if rule.key == "gdp"
+            else any(rule.key.get(mid, 0.0) <= 0 for mid in mids))
+        if zero_key or any(rule.caps.get(mid, 1.0) < 1.0 or rule.floors.get(mid, 0.0) > 0
+                           for mid in mids):
+            launch_constrained[launch] = True
     need_u = multi & ((c.prog_min_participants[c.launch_program] > 1)
                       | (keyed & launch_constrained))
     return launch_constrained, need_u
@@ -558,7 +622,6 @@ def build(c: Compiled, options: FormulationOptions | None = None) -> Formulation
     b.capacity()
     b.min_run()
     b.participation()
-    closed: list[int] = []
     for launch in np.flatnonzero(launch_constrained & (size > 1)):
         p = int(c.launch_program[launch])
         rule = c.cost_shares[p]
@@ -573,9 +636,6 @@ def build(c: Compiled, options: FormulationOptions | None = None) -> Formulation
             keys = c.gdp[c.pair_member[pairs]]
         else:
             keys = np.array([rule.key.get(mid, 0.0) for mid in members])
-        if not (keys > 0).any():
-            closed.append(int(launch))  # nobody carries a key: no valid split exists
-            continue
         caps = np.array([rule.caps.get(mid, 1.0) for mid in members])
         floors = np.array([rule.floors.get(mid, 0.0) for mid in members])
         b.shares_key(int(launch), keys, caps, floors)
@@ -585,5 +645,5 @@ def build(c: Compiled, options: FormulationOptions | None = None) -> Formulation
     # launches that cannot gather N_p eligible members stay closed
     short = np.flatnonzero(size < c.prog_min_participants[c.launch_program])
     model = m.finalize()
-    model.col_upper[z.start + np.concatenate([short, np.array(closed, dtype=np.int64)])] = 0.0
+    model.col_upper[z.start + short] = 0.0
     return Formulation(c, opt, model, z, x, s, sigma_col)

@@ -55,7 +55,7 @@ def cross_reference_problems(s: Scenario) -> list[Problem]:
         at = f"members[{i}] (id {m.id!r})"
         if m.budgets is not None:
             for y in m.budgets:
-                year_ok(f"{at}.budgets.{y}", y)
+                year_ok(f"{at}.budgets[{y}]", y)
             missing = sorted(years - set(m.budgets))
             if missing:
                 out.append(
@@ -97,7 +97,7 @@ def cross_reference_problems(s: Scenario) -> list[Problem]:
             if abs(total - 1.0) > 1e-6:
                 out.append(Problem(f"{at}.producers", f"work fractions sum to {total:g}, not 1"))
         for y in p.nrc:
-            year_ok(f"{at}.nrc.{y}", y)
+            year_ok(f"{at}.nrc[{y}]", y)
         members_ok(f"{at}.unit_cost_by_member", p.unit_cost_by_member)
         if p.first_delivery_year is not None:
             year_ok(f"{at}.first_delivery_year", p.first_delivery_year)
@@ -121,6 +121,10 @@ def cross_reference_problems(s: Scenario) -> list[Problem]:
         if r.capability not in caps:
             out.append(_unknown(f"{at}.capability", "capability", r.capability, caps))
         year_ok(f"{at}.by_year", r.by_year)
+        cap = next((c for c in s.capabilities if c.id == r.capability), None)
+        if cap is not None and not cap.divisible and r.quantity != round(r.quantity):
+            out.append(Problem(f"{at}.quantity", f"{r.quantity:g} is not a whole number of "
+                               f"{cap.unit}s (capability {cap.id!r} is not divisible)"))
     seen: dict[tuple[str, str, int], int] = {}
     for i, r in enumerate(s.requirements):
         key = (r.member, r.capability, r.by_year)

@@ -1,0 +1,116 @@
+"""The command line: exit codes, messages naming the field, nothing written on bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import DATASETS
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "procure.cli", *args], capture_output=True,
+                          text=True, cwd=cwd, check=False, timeout=600)
+
+
+def test_solve_tutorial_writes_results(tmp_path: Path) -> None:
+    out = tmp_path / "res"
+    p = run("solve", str(DATASETS / "tutorial.yaml"), "--out", str(out))
+    assert p.returncode == 0, p.stderr
+    assert "Savings vs go-alone" in p.stdout and "350.0" in p.stdout
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["joint"]["status"] == "optimal"
+    assert summary["comparison"]["savings"] == pytest.approx(350.0)
+    assert summary["joint"]["feasible_by_evaluator"] is True
+    for name in ("purchases", "payments", "launches", "shortfalls", "member_costs",
+                 "duplication", "alone_purchases"):
+        assert (out / f"{name}.csv").is_file()
+    assert not any(p.name.startswith(".") for p in tmp_path.iterdir())
+
+
+def test_validate_and_schema() -> None:
+    p = run("validate", str(DATASETS / "tutorial.yaml"))
+    assert p.returncode == 0 and "valid" in p.stdout
+    p = run("schema")
+    assert p.returncode == 0
+    assert json.loads(p.stdout)["title"] == "Scenario"
+
+
+BAD = {
+    "malformed.yaml": ("name: [unclosed\n", "malformed YAML"),
+    "unknown_id.yaml": None,  # built from the tutorial below
+    "negative.yaml": None,
+    "nan.yaml": None,
+    "wrong_type.yaml": None,
+}
+
+
+def _tutorial_with(tmp_path: Path, name: str, old: str, new: str) -> Path:
+    text = (DATASETS / "tutorial.yaml").read_text()
+    assert old in text
+    p = tmp_path / name
+    p.write_text(text.replace(old, new, 1))
+    return p
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "new", "needle"),
+    [
+        ("unknown_id.yaml", "capability: tanker\n    lead: A", "capability: tankers\n    lead: A",
+         "programs[0] (id 'MRTT').capability: unknown capability 'tankers'"),
+        ("negative.yaml", "unit_cost: 100", "unit_cost: -100", "programs[0].unit_cost"),
+        ("nan.yaml", "unit_cost: 100", "unit_cost: .nan", "programs[0].unit_cost"),
+        ("wrong_type.yaml", "unit_cost: 100", "unit_cost: lots", "programs[0].unit_cost"),
+        ("extra.yaml", "unit_cost: 100", "unit_cost: 100\n    colour: red", "programs[0].colour"),
+        ("year.yaml", "by_year: 2027}", "by_year: 2031}", "requirements[0].by_year"),
+        ("alias.yaml", "name: tutorial", "name: &n tutorial\ndescription2: *n", "not allowed in scenarios"),
+    ],
+)
+def test_bad_input_exit_2_names_field_writes_nothing(tmp_path: Path, name: str, old: str,
+                                                     new: str, needle: str) -> None:
+    path = _tutorial_with(tmp_path, name, old, new)
+    out = tmp_path / "out"
+    for cmd in (["solve", str(path), "--out", str(out)], ["validate", str(path)]):
+        p = run(*cmd)
+        assert p.returncode == 2, (p.stdout, p.stderr)
+        assert needle in p.stderr
+        assert "Traceback" not in p.stderr + p.stdout
+    assert not out.exists()
+    assert sorted(x.name for x in tmp_path.iterdir()) == [name]
+
+
+def test_malformed_yaml_and_missing_file(tmp_path: Path) -> None:
+    bad = tmp_path / "m.yaml"
+    bad.write_text("name: [unclosed\n")
+    p = run("solve", str(bad), "--out", str(tmp_path / "o"))
+    assert p.returncode == 2 and "malformed YAML" in p.stderr
+    p = run("solve", str(tmp_path / "none.yaml"))
+    assert p.returncode == 2 and "no such file" in p.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_bad_options(tmp_path: Path) -> None:
+    p = run("solve", str(DATASETS / "tutorial.yaml"), "--solver", "gurobi")
+    assert p.returncode == 2 and "--solver" in p.stderr
+    p = run("solve", str(DATASETS / "tutorial.yaml"), "--threads", "0")
+    assert p.returncode == 2 and "Traceback" not in p.stderr
+
+
+def test_strict_infeasible_exit_3(tmp_path: Path) -> None:
+    # C is sovereign on ammo; remove its national program: strict cannot meet C's need
+    text = (DATASETS / "tutorial.yaml").read_text()
+    text = text.replace("  - {id: C-AMMO, capability: ammo, lead: C, eligible: [C], "
+                        "nrc: {2026: 30}, unit_cost: 5}\n", "")
+    path = tmp_path / "s.yaml"
+    path.write_text(text)
+    p = run("solve", str(path), "--strict", "--out", str(tmp_path / "o"))
+    assert p.returncode == 3, p.stderr
+    assert "infeasible" in p.stderr
+    assert not (tmp_path / "o").exists()
+    p = run("solve", str(path))  # elastic: solved, shortfall named
+    assert p.returncode == 0
+    assert "Shortfalls (joint)" in p.stdout and "ammo" in p.stdout
