@@ -11,6 +11,9 @@ optimal; ``LpSolutionIntegerFeasible`` (and a "Result - Stopped" line in the
 log) mean a limit was hit, reported as ``feasible`` with the incumbent, and the
 bound parsed from CBC's log ("Lower bound:" / "best possible").
 
+CBC writes solution values with 8 significant digits, so continuous values carry
+a relative error up to ~5e-9; the objective is recomputed from them.
+
 Options: ``timeLimit`` (wall clock), ``gapRel`` (CBC ``ratioGap``); ``threads=n > 1``
 is passed as ``100 + n``, CBC's repeatable parallel search; ``seed`` sets
 ``randomCbcSeed`` and ``randomSeed`` (Clp) to ``seed + 1`` because CBC reads 0 as
@@ -111,7 +114,7 @@ class CbcBackend(Backend):
             error: str | None = None
             try:
                 prob.solve(solver)
-            except pulp.PulpSolverError as exc:
+            except (pulp.PulpError, OSError) as exc:
                 error = f"CBC failed: {exc}"
             log = ""
             if os.path.exists(log_path):
@@ -140,16 +143,18 @@ class CbcBackend(Backend):
             return SolveOutcome(Status.UNBOUNDED, None, None, None, None, seconds, self.name,
                                 self.version(), text)
         optimal = prob.sol_status == pulp.LpSolutionOptimal and not stopped
-        incumbent = prob.sol_status == pulp.LpSolutionIntegerFeasible and model.is_mip
         hit_limit = stopped or prob.sol_status == pulp.LpSolutionIntegerFeasible
         if not hit_limit and prob.status == pulp.LpStatusNotSolved:
             hit_limit = "Stopped" in log
         if not (optimal or hit_limit):
             return SolveOutcome(Status.ERROR, None, None, None, None, seconds, self.name,
                                 self.version(), f"CBC status: {text}")
+        # an LP iterate cut short by a limit need not be feasible; a MIP incumbent is
+        has_x = optimal or (model.is_mip and prob.sol_status in (
+            pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible))
         x = None
         objective = None
-        if optimal or incumbent:
+        if has_x:
             values = [c.varValue for c in cols]
             if all(v is not None for v in values):
                 x = np.asarray(values, dtype=np.float64)
@@ -192,23 +197,25 @@ def _build(model: ModelArrays) -> tuple[Any, list[Any]]:
     ]
     prob.setObjective(pulp.LpAffineExpression(
         zip(cols, model.col_cost.tolist(), strict=True), constant=float(model.offset)))
+    col_array = np.empty(len(cols), dtype=object)
+    col_array[:] = cols
+    term_col = col_array[model.a_index].tolist()  # the variable of every nonzero, in CSR order
     start = model.a_start.tolist()
-    index = model.a_index.tolist()
     value = model.a_value.tolist()
     row_lower = model.row_lower.tolist()
     row_upper = model.row_upper.tolist()
     rows: dict[str, Any] = {}
     for r in range(model.num_rows):
         s, e = start[r], start[r + 1]
-        expr = pulp.LpAffineExpression([(cols[j], v) for j, v in
-                                        zip(index[s:e], value[s:e], strict=True)])
+        expr = pulp.LpAffineExpression(zip(term_col[s:e], value[s:e], strict=True))
         lo, up = row_lower[r], row_upper[r]
         if lo == up:
             rows[f"e{r}"] = pulp.LpConstraint(expr, pulp.LpConstraintEQ, f"e{r}", lo)
             continue
         if math.isfinite(lo):
             rows[f"g{r}"] = pulp.LpConstraint(expr, pulp.LpConstraintGE, f"g{r}", lo)
+            expr = expr.copy()  # a ranged row becomes two constraints
         if math.isfinite(up):
-            rows[f"l{r}"] = pulp.LpConstraint(expr.copy(), pulp.LpConstraintLE, f"l{r}", up)
+            rows[f"l{r}"] = pulp.LpConstraint(expr, pulp.LpConstraintLE, f"l{r}", up)
     prob.extend(rows)
     return prob, cols

@@ -369,21 +369,26 @@ class _Builder:
         if big.any():
             b_col[big] = m.add_variables(f"dominant[{launch}]", int(big.sum()), upper=1.0,
                                          integer=True).index
+        # (7b.0) X_k = sum_t x_{k,t}: one column per pair keeps the tier rows short
+        xk = m.add_variables(f"pair units[{launch}]", n)
         pos_of = np.full(c.num_pairs, -1, dtype=np.int64)
         pos_of[ks] = np.arange(n)
         cell_pos = pos_of[c.cell_pair[cells]]  # pair position of each cell
+        m.add_constraints(f"(7b.0) pair units[{launch}]", n,
+                          np.concatenate([cell_pos, np.arange(n)]),
+                          np.concatenate([self.x.start + cells, xk.index]),
+                          np.concatenate([np.ones(ncell), -np.ones(n)]), lower=0.0, upper=0.0)
         inv_q = 1.0 / breaks
         kk = np.tile(np.arange(n), nj)  # (pair, tier) rows, tier-major
         jk = np.repeat(np.arange(nj), n)
-        kc = np.tile(cell_pos, nj)  # (cell, tier)
-        jc = np.repeat(np.arange(nj), ncell)
-        cc = np.tile(self.x.start + cells, nj)
+        row = jk * n + kk
         bigk = big[kk]
         # (7b.3) sigma_k >= X_k / Q_j - (R_k / Q_j)(1 - y_j) - (R_k / Q_j) b_k
         m_kj = rk[kk] * inv_q[jk]
-        rows = np.concatenate([jk * n + kk, jc * n + kc, jk * n + kk, (jk * n + kk)[bigk]])
-        cols = np.concatenate([self.sigma_col[ks][kk], cc, y.index[jk], b_col[kk][bigk]])
-        vals = np.concatenate([np.ones(n * nj), -inv_q[jc], -m_kj, m_kj[bigk]])
+        rows = np.concatenate([row, row, row, row[bigk]])
+        cols = np.concatenate([self.sigma_col[ks][kk], xk.index[kk], y.index[jk],
+                               b_col[kk][bigk]])
+        vals = np.concatenate([np.ones(n * nj), -inv_q[jk], -m_kj, m_kj[bigk]])
         m.add_constraints(f"(7b.3) share bound[{launch}]", n * nj, rows, cols, vals,
                           lower=-m_kj)
         if big.any():
@@ -392,24 +397,22 @@ class _Builder:
                               np.zeros(nj + 1, dtype=np.int64), np.append(xl.start, y.index),
                               np.append(1.0, -nxt), upper=0.0)
             # (7b.4) sigma_k >= 1 - (X_l - X_k) / Q_{j+1} - (1 - y_j) - (1 - b_k)
+            # only tiers with Q_j < R_k, where X_k / Q_j can exceed 1, need the second bound
             bi = np.flatnonzero(big)
             nb = bi.size
-            kb = np.tile(np.arange(nb), nj)  # row position among big pairs
+            kb = np.tile(np.arange(nb), nj)
             jb = np.repeat(np.arange(nj), nb)
+            keep = breaks[jb] < rk[bi][kb]
+            kb, jb = kb[keep], jb[keep]
+            nr = kb.size
+            rb = np.arange(nr)
             inv_n = 1.0 / nxt
-            sel = big[cell_pos]
-            bpos = np.full(n, -1, dtype=np.int64)
-            bpos[bi] = np.arange(nb)
-            own_k = np.tile(bpos[cell_pos[sel]], nj)
-            own_j = np.repeat(np.arange(nj), int(sel.sum()))
-            rows = np.concatenate([jb * nb + kb, jb * nb + kb, jb * nb + kb, jb * nb + kb,
-                                   own_j * nb + own_k])
-            cols = np.concatenate([self.sigma_col[ks][bi][kb], np.full(nb * nj, xl.start),
-                                   y.index[jb], b_col[bi][kb],
-                                   np.tile(self.x.start + cells[sel], nj)])
-            vals = np.concatenate([np.ones(nb * nj), inv_n[jb], -np.ones(nb * nj),
-                                   -np.ones(nb * nj), -inv_n[own_j]])
-            m.add_constraints(f"(7b.4) dominant share bound[{launch}]", nb * nj, rows, cols,
+            rows = np.tile(rb, 5)
+            cols = np.concatenate([self.sigma_col[ks][bi][kb], np.full(nr, xl.start),
+                                   xk.index[bi][kb], y.index[jb], b_col[bi][kb]])
+            ones = np.ones(nr)
+            vals = np.concatenate([ones, inv_n[jb], -inv_n[jb], -ones, -ones])
+            m.add_constraints(f"(7b.4) dominant share bound[{launch}]", nr, rows, cols,
                               vals, lower=-1.0)
 
     # -- (8) budgets ----------------------------------------------------------------------
