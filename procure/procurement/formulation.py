@@ -382,7 +382,8 @@ class _Builder:
         kk = np.tile(np.arange(n), nj)  # (pair, tier) rows, tier-major
         jk = np.repeat(np.arange(nj), n)
         row = jk * n + kk
-        bigk = big[kk]
+        # b_k relaxes (7b.3) only in tiers where (7b.4) stands in for it (Q_j < R_k)
+        bigk = big[kk] & (breaks[jk] < rk[kk])
         # (7b.3) sigma_k >= X_k / Q_j - (R_k / Q_j)(1 - y_j) - (R_k / Q_j) b_k
         m_kj = rk[kk] * inv_q[jk]
         rows = np.concatenate([row, row, row, row[bigk]])
