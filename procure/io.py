@@ -28,14 +28,14 @@ MAX_BYTES = 64 * 1024 * 1024
 class _NoAliasSafeLoader(yaml.SafeLoader):
     """SafeLoader that refuses anchors/aliases instead of expanding them."""
 
-    def compose_node(self, parent: Any, index: Any) -> Any:  # noqa: D401 - yaml hook
+    def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+            event = self.peek_event()  # type: ignore[no-untyped-call]
             raise yaml.composer.ComposerError(
                 None, None, "YAML aliases (*ref) are not allowed in scenarios", event.start_mark
             )
         node = super().compose_node(parent, index)
-        if getattr(node, "anchor", None) is not None:
+        if node is not None and getattr(node, "anchor", None) is not None:
             raise yaml.composer.ComposerError(
                 None, None, "YAML anchors (&ref) are not allowed in scenarios", node.start_mark
             )
@@ -91,7 +91,7 @@ def parse_text(text: str, fmt: str, source: str | None = None) -> Any:
     try:
         if fmt == "json":
             return json.loads(text)
-        return yaml.load(text, Loader=_NoAliasSafeLoader)  # noqa: S506 - safe loader subclass
+        return yaml.load(text, Loader=_NoAliasSafeLoader)
     except (yaml.YAMLError, json.JSONDecodeError) as err:
         raise ScenarioError([Problem("", f"malformed {fmt.upper()}: {err}")], source) from None
 

@@ -52,20 +52,11 @@ DEVIATIONS: dict[str, dict[str, tuple[Status, str]]] = {
 }
 
 # backend -> test -> why it is expected to fail today (strict xfail: a fix turns it red)
-KNOWN_BUGS: dict[str, dict[str, str]] = {
-    "highs": {
-        "thread_switch": (
-            "procure/backends/highs.py sets HiGHS' 'threads' option per solve, but HiGHS "
-            "keeps one global scheduler sized by the first solve in the process; a later "
-            "solve with another thread count fails with model status 'Not Set' (fix: "
-            "highspy.Highs.resetGlobalScheduler(True) when the count changes)"
-        ),
-    },
-}
+KNOWN_BUGS: dict[str, dict[str, str]] = {}
 
 MIP_GAP = 1e-6
-# One thread count for every solve in this module (SolveOptions' default) so that the
-# HiGHS bug above cannot make results depend on test order; see test_thread_switch.
+# One thread count for every solve in this module (SolveOptions' default); switching
+# thread counts between solves is exercised by test_thread_switch.
 THREADS = 1
 BACKENDS = backend_names()
 
@@ -209,14 +200,14 @@ def unbounded_model() -> ModelArrays:
 
 
 def fixed_equality_model() -> ModelArrays:
-    """Fixed columns (one in no row) and equality rows; optimum 25 at (2, 4, 3, 5, 1).
+    """Fixed columns (two in no row) and equality rows; optimum 25 at (2, 4, 3, 5, 1, 3).
 
-    min 3a + b + 2c + d + 4e with a = 2 and e = 1 fixed by bounds, e in no row,
-    a + b + c = 9, b - c = 1, c + d = 8, d in [0, 5].
+    min 3a + b + 2c + d + 4e with a = 2, e = 1 and f = 3 fixed by bounds, e and f
+    (cost 0) in no row, a + b + c = 9, b - c = 1, c + d = 8, d in [0, 5].
     """
     m = LinearModel("fixed")
-    v = m.add_variables("v", 5, lower=[2, 0, 0, 0, 1], upper=[2, 20, 20, 5, 1],
-                        cost=[3, 1, 2, 1, 4], integer=True)
+    v = m.add_variables("v", 6, lower=[2, 0, 0, 0, 1, 3], upper=[2, 20, 20, 5, 1, 3],
+                        cost=[3, 1, 2, 1, 4, 0], integer=True)
     s = v.start
     m.add_constraints("eq", 3, [0, 0, 0, 1, 1, 2, 2], [s, s + 1, s + 2, s + 1, s + 2, s + 2, s + 3],
                       [1, 1, 1, 1, -1, 1, 1], lower=[9, 1, 8], upper=[9, 1, 8])
@@ -395,7 +386,11 @@ for name in available_backends():
 print(json.dumps(result))
 """
 
-_OR_TOOLS = "ortools.linear_solver.pywraplp,ortools.sat.python.cp_model"
+_OR_TOOLS = ",".join([
+    "ortools.linear_solver.pywraplp",
+    "ortools.linear_solver.python.model_builder_helper",
+    "ortools.sat.python.cp_model",
+])
 
 
 @pytest.mark.parametrize(

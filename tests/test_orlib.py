@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import MIP_BACKENDS, orlib_dir, solve_checked
+
 from procure.backends import SolveOptions
 from procure.io import load_scenario
 from procure.orlib import import_cflp, read_cflp

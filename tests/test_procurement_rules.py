@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from conftest import MIP_BACKENDS, solve_checked
+
 from procure.procurement.formulation import FormulationOptions
 from procure.procurement.result import ProcurementResult
 from procure.procurement.solve import solve

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 import yaml
-
 from conftest import DATASETS, REPO
+
 from procure.errors import ScenarioError
 from procure.io import MAX_BYTES, load_scenario, save_scenario, scenario_from_data
 from procure.schema.export import schema_text
@@ -103,7 +103,7 @@ def test_not_a_mapping() -> None:
 def test_yaml_alias_refused(tmp_path: Path) -> None:
     p = tmp_path / "a.yaml"
     p.write_text("name: &n x\ndescription: *n\n")
-    with pytest.raises(ScenarioError, match="anchors|aliases"):
+    with pytest.raises(ScenarioError, match=r"anchors|aliases"):
         load_scenario(p)
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import ALL_BACKENDS, solve_checked
+
 from procure.procurement.metrics import Study
 from procure.schema import Scenario
 

@@ -21,6 +21,7 @@ from procure.lp.model import ModelArrays
 
 _ROWWISE = 2
 _MINIMIZE = 1
+_pool_threads: int | None = None  # thread count of HiGHS's global scheduler in this process
 
 
 class HighsBackend(Backend):
@@ -48,6 +49,12 @@ class HighsBackend(Backend):
         import highspy
 
         t0 = time.perf_counter()
+        global _pool_threads
+        if _pool_threads is not None and _pool_threads != options.threads:
+            # HiGHS sizes one global thread pool on its first solve in a process; a later
+            # solve with another thread count fails ("Not Set") unless the pool is reset
+            highspy.Highs.resetGlobalScheduler(True)
+        _pool_threads = int(options.threads)
         h = highspy.Highs()
         h.setOptionValue("output_flag", bool(options.verbose))
         h.setOptionValue("threads", int(options.threads))

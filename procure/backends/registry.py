@@ -7,6 +7,7 @@ RTLD_GLOBAL, and OR-Tools imported after it then binds the wrong HiGHS symbols.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 
 from procure.backends.base import Backend
@@ -33,10 +34,8 @@ def _load(name: str) -> type[Backend] | None:
             f"unknown solver {name!r}; choose one of {', '.join(_BACKENDS)}"
         )
     if name == "cbc":
-        try:  # OR-Tools must be loaded before PuLP (see module docstring)
+        with contextlib.suppress(ImportError):  # OR-Tools before PuLP (module docstring)
             importlib.import_module("ortools.linear_solver.pywraplp")
-        except ImportError:
-            pass
     module_name, cls_name = _BACKENDS[name]
     try:
         module = importlib.import_module(module_name)

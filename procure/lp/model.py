@@ -109,7 +109,7 @@ class ModelArrays:
         prod = self.a_value * x[self.a_index]
         counts = np.diff(self.a_start)
         rows = np.repeat(np.arange(self.num_rows), counts)
-        return np.bincount(rows, weights=prod, minlength=self.num_rows)
+        return np.bincount(rows, weights=prod, minlength=self.num_rows).astype(np.float64)
 
 
 @dataclass

@@ -116,7 +116,8 @@ def evaluate(scenario: Scenario, plan: Plan, *, strict: bool = False,
         if not caps[p.capability].divisible and abs(q - round(q)) > tol:
             bad("integrality", where, q, f"{q} is not a whole number of units")
         if m not in s.eligible_members(p):
-            bad("eligibility", where, q, f"{m} may not buy from {p.id} (eligibility/export control)")
+            bad("eligibility", where, q,
+                f"{m} may not buy from {p.id} (eligibility/export control)")
         if ln.owner is not None and ln.owner != m:
             bad("eligibility", where, q, f"{m} buys from {ln.owner}'s national launch")
         if p.first_delivery_year is not None and y < p.first_delivery_year:
@@ -172,7 +173,8 @@ def evaluate(scenario: Scenario, plan: Plan, *, strict: bool = False,
         for (pid, y), q in prog_year.items():
             cap = progs[pid].capacity_per_year
             if cap is not None and over(q, cap):
-                bad("(3b) shared capacity", f"{pid}/{y}", q - cap, f"{q:g} units > capacity {cap:g}")
+                bad("(3b) shared capacity", f"{pid}/{y}", q - cap,
+                    f"{q:g} units > capacity {cap:g}")
 
     # (7) exact NRC shares, (8) budgets
     gdp = {m.id: m.gdp for m in s.members}
@@ -213,10 +215,10 @@ def evaluate(scenario: Scenario, plan: Plan, *, strict: bool = False,
     # (9) dependence on one foreign lead nation
     for mem in s.members:
         nc = mem.constraints
-        for c in s.capabilities:
-            gamma = nc.max_single_foreign_share_by_capability.get(c.id,
+        for kind in s.capabilities:
+            gamma = nc.max_single_foreign_share_by_capability.get(kind.id,
                                                                  nc.max_single_foreign_share)
-            items = by_mc.get((mem.id, c.id), [])
+            items = by_mc.get((mem.id, kind.id), [])
             if gamma is None or not items:
                 continue
             total = sum(q for _, q, _ in items)
@@ -227,7 +229,7 @@ def evaluate(scenario: Scenario, plan: Plan, *, strict: bool = False,
                     per_lead[lead] += q
             for lead, q in per_lead.items():
                 if over(q, gamma * total):
-                    bad("(9) dependence", f"{mem.id}/{c.id}/{lead}", q - gamma * total,
+                    bad("(9) dependence", f"{mem.id}/{kind.id}/{lead}", q - gamma * total,
                         f"{q:g} of {total:g} units from programs led by {lead} > share {gamma:g}")
 
     # (10), (11) workshare

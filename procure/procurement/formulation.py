@@ -13,7 +13,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from procure.lp.model import INF, FloatArray, IntArray, LinearModel, ModelArrays, VarBlock
+from procure.lp.model import (
+    INF,
+    BoolArray,
+    FloatArray,
+    IntArray,
+    LinearModel,
+    ModelArrays,
+    VarBlock,
+)
 from procure.procurement.compile import Compiled
 
 
@@ -448,8 +456,8 @@ class _Builder:
             nc = mem.constraints
             if nc.max_single_foreign_share is not None:
                 gamma[i, :] = nc.max_single_foreign_share
-            for cid, g in nc.max_single_foreign_share_by_capability.items():
-                gamma[i, cpos[cid]] = g
+            for cid, share in nc.max_single_foreign_share_by_capability.items():
+                gamma[i, cpos[cid]] = share
         pm = c.pair_member[c.cell_pair]
         pc = c.pair_capability[c.cell_pair]
         lead = c.prog_lead[c.pair_program[c.cell_pair]]
@@ -555,14 +563,14 @@ def _breakpoints(q0: float, x_max: float, tol: float, integer: bool, exact_limit
     return np.unique(np.minimum(q0 * (1.0 + tol) ** np.arange(n + 1), x_max)), q0
 
 
-def _needs_shares(c: Compiled) -> tuple[IntArray, IntArray]:
+def _needs_shares(c: Compiled) -> tuple[BoolArray, BoolArray]:
     """Launches whose NRC shares enter a constraint, and pairs whose member joins explicitly.
 
     Shares matter when a member of the launch has a budget or a workshare rule;
     explicit participation u_k is needed for multi-member launches that count
     participants (N_p > 1) or split NRC by a key.
     """
-    constrained = ~np.isnan(c.budgets).all(axis=1)
+    constrained = np.asarray(~np.isnan(c.budgets).all(axis=1), dtype=np.bool_)
     for i, mem in enumerate(c.scenario.members):
         if mem.constraints.workshare is not None:
             constrained[i] = True
@@ -577,9 +585,12 @@ def _needs_shares(c: Compiled) -> tuple[IntArray, IntArray]:
     for launch in np.flatnonzero(keyed & multi):
         rule = c.cost_shares[int(c.launch_program[launch])]
         mids = [c.member_ids[i] for i in c.pair_member[c.pair_launch == launch]]
-        zero_key = rule.rule == "key" and (
-            any(c.gdp[c.member_ids.index(mid)] <= 0 for mid in mids) if rule.key == "gdp"
-            else any(rule.key.get(mid, 0.0) <= 0 for mid in mids))
+        if rule.rule != "key":
+            zero_key = False
+        elif isinstance(rule.key, dict):
+            zero_key = any(rule.key.get(mid, 0.0) <= 0 for mid in mids)
+        else:
+            zero_key = bool((c.gdp[c.pair_member[c.pair_launch == launch]] <= 0).any())
         if zero_key or any(rule.caps.get(mid, 1.0) < 1.0 or rule.floors.get(mid, 0.0) > 0
                            for mid in mids):
             launch_constrained[launch] = True

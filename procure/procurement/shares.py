@@ -36,10 +36,10 @@ def water_fill(
     breaks = sorted({0.0} | {f / k for k, f in zip(keys, floors, strict=True) if k > 0}
                     | {c / k for k, c in zip(keys, caps, strict=True) if k > 0})
     lo = 0.0
+    lam: float | None = None
     if total(lo) >= 1.0 - 1e-12:
         lam = lo
     else:
-        lam = None
         for hi in breaks[1:]:
             t_lo, t_hi = total(lo), total(hi)
             if t_hi >= 1.0 - 1e-12:
@@ -49,6 +49,7 @@ def water_fill(
             lo = hi
         if lam is None:
             return None
+    assert lam is not None
     shares = [min(c, max(f, k * lam)) for k, c, f in zip(keys, caps, floors, strict=True)]
     s = sum(shares)
     return [x / s for x in shares] if abs(s - 1.0) < 1e-9 else shares

@@ -6,6 +6,7 @@ failed run never leaves a half-written result behind.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -16,12 +17,7 @@ import pandas as pd
 
 from procure.procurement.metrics import Study
 
-try:  # optional
-    import pyarrow  # noqa: F401
-
-    HAS_PARQUET = True
-except ImportError:  # pragma: no cover - depends on the environment
-    HAS_PARQUET = False
+HAS_PARQUET = importlib.util.find_spec("pyarrow") is not None  # optional parquet output
 
 
 def study_tables(st: Study) -> dict[str, pd.DataFrame]:

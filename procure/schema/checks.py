@@ -30,7 +30,6 @@ def cross_reference_problems(s: Scenario) -> list[Problem]:
     out: list[Problem] = []
     members = {m.id for m in s.members}
     caps = {c.id for c in s.capabilities}
-    progs = {p.id for p in s.programs}
     years = set(s.horizon.years)
     y0, y1 = s.horizon.first_year, s.horizon.last_year
 
@@ -69,8 +68,8 @@ def cross_reference_problems(s: Scenario) -> list[Problem]:
         for cap in c.max_single_foreign_share_by_capability:
             if cap not in caps:
                 out.append(
-                    _unknown(f"{at}.constraints.max_single_foreign_share_by_capability", "capability",
-                             cap, caps)
+                    _unknown(f"{at}.constraints.max_single_foreign_share_by_capability",
+                             "capability", cap, caps)
                 )
 
     def cost_share_ok(path: str, cs: CostShare) -> None:
@@ -114,6 +113,7 @@ def cross_reference_problems(s: Scenario) -> list[Problem]:
                 out.append(Problem(f"{at}.min_participants",
                                    f"{p.min_participants} exceeds the {n_elig} eligible member(s)"))
 
+    cap_by_id = {c.id: c for c in s.capabilities}
     for i, r in enumerate(s.requirements):
         at = f"requirements[{i}]"
         if r.member not in members:
@@ -121,10 +121,10 @@ def cross_reference_problems(s: Scenario) -> list[Problem]:
         if r.capability not in caps:
             out.append(_unknown(f"{at}.capability", "capability", r.capability, caps))
         year_ok(f"{at}.by_year", r.by_year)
-        cap = next((c for c in s.capabilities if c.id == r.capability), None)
-        if cap is not None and not cap.divisible and r.quantity != round(r.quantity):
+        capdef = cap_by_id.get(r.capability)
+        if capdef is not None and not capdef.divisible and r.quantity != round(r.quantity):
             out.append(Problem(f"{at}.quantity", f"{r.quantity:g} is not a whole number of "
-                               f"{cap.unit}s (capability {cap.id!r} is not divisible)"))
+                               f"{capdef.unit}s (capability {capdef.id!r} is not divisible)"))
     seen: dict[tuple[str, str, int], int] = {}
     for i, r in enumerate(s.requirements):
         key = (r.member, r.capability, r.by_year)
