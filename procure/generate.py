@@ -1,50 +1,60 @@
 """Synthetic alliances of any size, for tests, sweeps and benchmarks.
 
-:func:`generate_alliance` draws a validated :class:`~procure.schema.Scenario` from a
-seeded :class:`numpy.random.Generator` (nothing else is random, so the same
-arguments always give the same scenario). What is drawn, and from which
+:func:`generate_alliance` draws a validated :class:`~procure.schema.Scenario` from
+seeded :class:`numpy.random.Generator` streams (three children of one
+``SeedSequence(seed)``: the core, the budgets, the national constraints), so the
+same arguments always give the same scenario, and switching budgets or
+constraints off leaves everything else unchanged. What is drawn, and from which
 distribution:
 
 - **members**: GDP (USD bn) ~ lognormal(mu=log 100, sigma=1.3), clipped to
   [1, 40 000] and rounded to 0.1; defence spending % of GDP ~ uniform(1.0, 4.0).
-- **capabilities**: each is divisible with probability 0.2; its reference unit
-  price (EUR m) ~ lognormal(mu=log 60, sigma=1.0), clipped to [0.5, 3 000].
-- **requirements**: each member needs k capabilities, k - 1 ~ binomial(C - 1, 0.4)
-  (so at least one), chosen uniformly without replacement; quantity ~
-  lognormal(mu=log(1 + GDP / 150), sigma=0.5), rounded to whole units (to 0.1 for
-  divisible capabilities), at least 1 (0.1); the deadline ``by_year`` ~ uniform
-  over [earliest first delivery the member can reach + 1, last year].
-- **programs**: with ``programs_per_capability`` >= 2, the first program of a
-  capability is national (eligible: one member needing it, drawn with probability
-  proportional to GDP); the others are multinational: each member is eligible with
-  probability p ~ uniform(0.3, 0.9), the lead is drawn among the eligible members
-  proportionally to GDP, 0-3 further producers among the eligible, work fractions
-  ~ Dirichlet(1, ..., 1); with probability 0.25 one or two non-producing members
-  are excluded (export control). Every member needing a capability is made
-  eligible for at least one of its multinational programs.
+- **capabilities**: divisible with probability 0.2; a reference unit price
+  (EUR m) ~ lognormal(mu=log 60, sigma=1.0), clipped to [0.5, 3 000].
+- **requirement quantities**: each member needs k capabilities, k - 1 ~
+  binomial(C - 1, 0.4) (so at least one), chosen uniformly without replacement;
+  quantity ~ lognormal(mu=log(1 + GDP / 150), sigma=0.5), rounded to whole units
+  (to 0.1 for divisible capabilities), at least 1 (0.1).
+- **programs**: with ``programs_per_capability`` >= 2 the first program of each
+  capability is national (one eligible member, drawn among the members needing
+  the capability with probability proportional to GDP); the others are
+  multinational: each member is eligible with probability p ~ uniform(0.3, 0.9);
+  the lead (probability proportional to GDP) and 0-3 further producers (uniform)
+  are drawn among the eligible members needing the capability when there are
+  any; work fractions ~ Dirichlet(1, ..., 1), rounded to 0.001 and summing to 1;
+  with probability 0.25 one or two eligible non-producers are excluded (export
+  control). Every member needing a capability is then made eligible for at least
+  one of its multinational programs (and un-excluded there if need be).
   Unit cost = reference price x uniform(0.8, 1.3); with probability 0.3 one to
-  three members pay x uniform(1.05, 1.3) (``unit_cost_by_member``). NRC: 0 with
-  probability 0.15 (a mature line), otherwise unit cost x uniform(2, 20)
-  (multinational) or x uniform(0.5, 5) (national), spread over d ~ uniform{1..4}
-  development years by a Dirichlet(2, ..., 2) profile; first delivery after the
-  development years. Capacity per year: with ``generous_capacity``, the sum of the
-  requirements of all the program's eligible members x uniform(1.0, 1.5) (so any
-  single year can deliver everything); otherwise that sum / delivery years x
-  uniform(0.5, 3.0), at least one unit. Minimum production run: 0 with probability
-  0.5, otherwise uniform(0.1, 0.5) x the eligible members' total requirement.
-  Minimum participants of multinational programs ~ uniform{2..4}, capped by the
-  number of eligible members.
-- **budgets** (when ``budgets``): each member's yearly budget is
-  ``need / span x f x uniform(0.9, 1.1)`` per year, where ``need`` is the cost of
-  its requirements at the cheapest eligible price plus a requirement-proportional
-  share of that program's NRC, ``span`` is the number of years up to the member's
-  mean deadline, and f ~ lognormal(mu=log 1.6, sigma=0.4) (about 12 % of members
-  draw f < 1 and are likely short of money); the budget never falls below
-  1.1 x the dearest unit the member may have to buy.
-- **national constraints** (when ``national_constraints``): about 10 % of members
-  (at least one) hold one capability sovereign, chosen among the capabilities they
-  need from a program they lead or produce in and are eligible for; about 10 %
-  cap any single foreign lead's share at uniform(0.5, 0.9); about 5 % of members
+  three eligible members pay x uniform(1.05, 1.3) (``unit_cost_by_member``).
+  NRC: none with probability 0.15 (a mature line); otherwise unit cost x
+  uniform(2, 20) (multinational) or x uniform(0.5, 5) (national), spread over
+  d ~ uniform{1..4} development years (fewer on short horizons) by a
+  Dirichlet(2, ..., 2) profile; first delivery right after development.
+- **deadlines**: ``by_year`` ~ uniform over [earliest first delivery among the
+  member's programs + 1, last year].
+- **capacity per year**: with ``generous_capacity``, the total requirement D of
+  the program's eligible members x uniform(1.0, 1.5), rounded up (any single year
+  can deliver everything); otherwise D / (delivery years up to the eligible
+  members' mean deadline) x uniform(0.7, 2.5), at least one unit (0.1).
+- **minimum production run**: 0 with probability 0.5, otherwise D x
+  uniform(0.1, 0.5), never above what the capacity can deliver.
+- **minimum participants** of multinational programs ~ uniform{2..4}, capped by
+  the number of eligible members that need the capability by a deadline the
+  program can still serve (so never above the eligible count, and at least 1).
+- **budgets** (when ``budgets``): a spending profile of a plausible plan is built
+  per member (for each requirement, the cheapest option's units spread evenly from
+  first delivery to the deadline, plus a conservative NRC share min(1, 2 x its
+  requirement / D) in the NRC's own years); the yearly budget is f x the profile's
+  peak x uniform(0.9, 1.1), with f ~ lognormal(mu=log 1.8, sigma=0.4) (about 7 %
+  of members draw f < 1 and are likely short of money), and never below 1.1 x
+  the dearest unit the member may buy.
+- **national constraints** (when ``national_constraints``): 20 % of the members
+  that need a capability from a program they may join and lead or produce in (at
+  least one of them) hold one such capability sovereign, so a qualifying program
+  always exists; about 10 % of members cap any single foreign lead's share at
+  uniform(0.5, 0.9), with a per-capability exemption (1.0) where too few lead
+  nations could supply the requirement within the cap; about 5 % of the members
   that produce in some program require a global workshare ratio ~ uniform(0.1, 0.4).
 """
 
@@ -145,7 +155,9 @@ def generate_alliance(
     rule: CostShareRule = "key" if cost_share_rule == "key" else (
         "equal" if cost_share_rule == "equal" else "proportional")
 
-    rng = np.random.default_rng(seed)
+    # independent streams: switching budgets or constraints off leaves the rest unchanged
+    rng, rng_budget, rng_constraint = (
+        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3))
     n, nc = members, capabilities
     last_year = FIRST_YEAR + years - 1
     mw = len(str(n - 1))
@@ -190,9 +202,12 @@ def generate_alliance(
                 p.eligible = [int(i) for i in np.flatnonzero(rng.random(n) < prob)]
                 if not p.eligible:
                     p.eligible = [int(rng.integers(n))]
-                w = weight[p.eligible] / weight[p.eligible].sum()
-                p.lead = int(rng.choice(p.eligible, p=w))
-                others = [i for i in p.eligible if i != p.lead]
+                # lead and producers come from the eligible members that need the
+                # capability when there are any (nations lead what they buy)
+                buyers = [i for i in p.eligible if (i, j) in need] or p.eligible
+                w = weight[buyers] / weight[buyers].sum()
+                p.lead = int(rng.choice(buyers, p=w))
+                others = [i for i in buyers if i != p.lead]
                 extra = min(len(others), int(rng.integers(0, 4)))
                 if extra:
                     chosen = sorted(int(i) for i in rng.choice(others, size=extra, replace=False))
@@ -224,67 +239,90 @@ def generate_alliance(
     # every member needing a capability may join at least one multinational program
     for j in range(nc):
         multi = [p for p in progs if p.cap == j and not p.national]
+        reachable = set().union(*(set(p.effective()) for p in progs if p.cap == j))
         for i in needers[j]:
-            if any(i in p.effective() for p in progs if p.cap == j):
+            if i in reachable:
                 continue
             p = multi[int(rng.integers(len(multi)))]
             if i in p.excluded:
                 p.excluded.remove(i)
             if i not in p.eligible:
                 p.eligible = sorted([*p.eligible, i])
+            reachable.add(i)
+    eff_sets = [set(p.effective()) for p in progs]
+    demand = [sum(need.get((i, p.cap), 0.0) for i in eff_sets[x]) for x, p in enumerate(progs)]
+    options: dict[tuple[int, int], list[int]] = {}
+    for x, p in enumerate(progs):
+        for i in eff_sets[x]:
+            if (i, p.cap) in need:
+                options.setdefault((i, p.cap), []).append(x)
 
     # -- requirement deadlines -------------------------------------------------------
     reqs: list[Requirement] = []
     deadline: dict[tuple[int, int], int] = {}
     for (i, j), q in sorted(need.items()):
-        earliest = min(p.first_delivery for p in progs if p.cap == j and i in p.effective())
+        earliest = min(progs[x].first_delivery for x in options[i, j])
         lo = min(earliest + 1, last_year)
         by = int(rng.integers(lo, last_year + 1))
         deadline[i, j] = by
         reqs.append(Requirement(member=mids[i], capability=cids[j], quantity=q, by_year=by))
 
     # -- capacities, minimum runs, minimum participants -----------------------------
-    for p in progs:
-        eff = p.effective()
-        demand = sum(need.get((i, p.cap), 0.0) for i in eff)
-        span = last_year - p.first_delivery + 1
+    for x, p in enumerate(progs):
+        needy = [i for i in eff_sets[x] if (i, p.cap) in need]
+        total_need = demand[x]
         if generous_capacity:
-            cap = max(demand, 1.0) * float(rng.uniform(1.0, 1.5))
+            cap = max(total_need, 1.0) * float(rng.uniform(1.0, 1.5))
             cap = math.ceil(cap * 10) / 10 if divisible[p.cap] else float(math.ceil(cap))
         else:
-            cap = max(demand, 1.0) / span * float(rng.uniform(0.5, 3.0))
+            # spread the demand over the delivery years before the eligible members' mean deadline
+            mean_deadline = float(np.mean([deadline[i, p.cap] for i in needy])) if needy \
+                else float(last_year)
+            avail = max(1.0, mean_deadline - p.first_delivery + 1)
+            cap = max(total_need, 1.0) / avail * float(rng.uniform(0.7, 2.5))
             cap = max(0.1, _round(cap, 1)) if divisible[p.cap] else float(max(1, round(cap)))
         p.capacity = cap
-        if rng.random() < 0.5 and demand > 0:
-            run = demand * float(rng.uniform(0.1, 0.5))
-            p.min_run = _round(run, 1) if divisible[p.cap] else float(math.floor(run))
+        span = last_year - p.first_delivery + 1
+        if rng.random() < 0.5 and total_need > 0:
+            run = min(total_need * float(rng.uniform(0.1, 0.5)), cap * span)
+            p.min_run = math.floor(run * 10) / 10 if divisible[p.cap] else float(math.floor(run))
         if not p.national:
-            p.min_participants = max(1, min(int(rng.integers(2, 5)), len(eff)))
+            # only members that need the capability, and can still use a delivery from
+            # this program before their deadline, can be counted on to join it
+            useful = [i for i in needy if deadline[i, p.cap] >= p.first_delivery]
+            p.min_participants = max(1, min(int(rng.integers(2, 5)), len(useful)))
 
     # -- budgets ----------------------------------------------------------------------
     member_budgets: list[dict[int, float] | None] = [None] * n
     if budgets:
         for i in range(n):
-            total, dearest, deadlines = 0.0, 0.0, []
+            # yearly spending profile of a plausible plan: for each need, the cheapest
+            # option (units + a conservative NRC share), NRC in its own years, units
+            # spread evenly from first delivery to the deadline
+            profile = np.zeros(years)
+            dearest = 0.0
             for j in range(nc):
                 if (i, j) not in need:
                     continue
                 q = need[i, j]
-                options = [p for p in progs if p.cap == j and i in p.effective()]
-                best = math.inf
-                for p in options:
+                best, best_x, best_share = math.inf, options[i, j][0], 1.0
+                for x in options[i, j]:
+                    p = progs[x]
                     price = p.unit_cost_by_member.get(i, p.unit_cost)
-                    demand = sum(need.get((m, j), 0.0) for m in p.effective()) or q
-                    best = min(best, q * price + sum(p.nrc.values()) * q / demand)
+                    share = min(1.0, 2.0 * q / demand[x]) if demand[x] > 0 else 1.0
+                    cost = q * price + sum(p.nrc.values()) * share
                     dearest = max(dearest, price)
-                total += best
-                deadlines.append(deadline[i, j])
-            if not deadlines:
-                continue
-            span = max(1.0, float(np.mean(deadlines)) - FIRST_YEAR + 1)
-            f = float(rng.lognormal(math.log(1.6), 0.4))
-            base = max(total / span * f, 1.1 * dearest)
-            noise = rng.uniform(0.9, 1.1, years)
+                    if cost < best:
+                        best, best_x, best_share = cost, x, share
+                p = progs[best_x]
+                for y, amount in p.nrc.items():
+                    profile[y - FIRST_YEAR] += amount * best_share
+                lo, hi = p.first_delivery - FIRST_YEAR, deadline[i, j] - FIRST_YEAR
+                hi = max(hi, lo)
+                profile[lo:hi + 1] += q * p.unit_cost_by_member.get(i, p.unit_cost) / (hi - lo + 1)
+            f = float(rng_budget.lognormal(math.log(1.8), 0.4))
+            base = f * max(float(profile.max()), 1.1 * dearest)
+            noise = rng_budget.uniform(0.9, 1.1, years)
             member_budgets[i] = {
                 FIRST_YEAR + t: _round(max(base * float(noise[t]), 1.1 * dearest), 1)
                 for t in range(years)
@@ -293,27 +331,46 @@ def generate_alliance(
     # -- national constraints --------------------------------------------------------
     constraints = [NationalConstraints() for _ in range(n)]
     if national_constraints:
-        sovereign_pick = rng.random(n) < 0.10
-        sovereign_pick[int(rng.integers(n))] = True
-        cap_pick = rng.random(n) < 0.10
-        work_pick = rng.random(n) < 0.05
+        # sovereign candidates: the capabilities a member needs from a program it may
+        # join and leads or produces in
+        makes: list[list[int]] = [[] for _ in range(n)]
+        for x, p in enumerate(progs):
+            for i in sorted(p.makers() & eff_sets[x]):
+                if (i, p.cap) in need and p.cap not in makes[i]:
+                    makes[i].append(p.cap)
+        able = [i for i in range(n) if makes[i]]
+        sovereign_pick = np.zeros(n, dtype=np.bool_)
+        if able:
+            sovereign_pick[able] = rng_constraint.random(len(able)) < 0.2
+            sovereign_pick[able[int(rng_constraint.integers(len(able)))]] = True
+        cap_pick = rng_constraint.random(n) < 0.10
+        work_pick = rng_constraint.random(n) < 0.05
         for i in range(n):
             sovereign: list[str] = []
             if sovereign_pick[i]:
-                candidates = sorted({
-                    p.cap for p in progs
-                    if (i, p.cap) in need and i in p.effective() and i in p.makers()
-                })
-                if candidates:
-                    sovereign = [cids[int(rng.choice(candidates))]]
-            share = _round(float(rng.uniform(0.5, 0.9)), 2) if cap_pick[i] else None
+                candidates = sorted(makes[i])
+                sovereign = [cids[int(rng_constraint.choice(candidates))]]
+            foreign_cap: float | None = None
+            exempt: dict[str, float] = {}
+            if cap_pick[i]:
+                foreign_cap = _round(float(rng_constraint.uniform(0.5, 0.9)), 2)
+                # exempt the capabilities the cap would make unreachable: too few
+                # distinct lead nations (the member's own programs are unlimited)
+                for j in sorted(j for (m, j) in need if m == i):
+                    leads = {progs[x].lead for x in options[i, j]}
+                    if i in leads:
+                        continue
+                    q = need[i, j]
+                    per_lead = foreign_cap * q if divisible[j] else math.floor(foreign_cap * q)
+                    if len(leads) * per_lead < q - 1e-9:
+                        exempt[cids[j]] = 1.0
             workshare = None
             if work_pick[i] and any(i in p.makers() for p in progs):
-                workshare = Workshare(mode="global",
-                                      min_ratio=_round(float(rng.uniform(0.1, 0.4)), 2))
-            constraints[i] = NationalConstraints(sovereign=sovereign,
-                                                 max_single_foreign_share=share,
-                                                 workshare=workshare)
+                workshare = Workshare(
+                    mode="global", min_ratio=_round(float(rng_constraint.uniform(0.1, 0.4)), 2))
+            constraints[i] = NationalConstraints(
+                sovereign=sovereign, max_single_foreign_share=foreign_cap,
+                max_single_foreign_share_by_capability=exempt, workshare=workshare)
 
     # -- assemble ----------------------------------------------------------------------
     member_objs = [
