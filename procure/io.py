@@ -63,6 +63,10 @@ def problems_from_validation(err: ValidationError) -> list[Problem]:
             problems += [Problem("", line) for line in msg.splitlines()]
             continue
         value = e.get("input")
+        if isinstance(value, bool) and e["type"].startswith("string"):
+            problems.append(Problem(path, f"{msg} (got {value!r}: YAML reads bare NO, yes, on, "
+                                          "off as booleans; quote the value, e.g. \"NO\")"))
+            continue
         if e["type"] == "missing":
             problems.append(Problem(path, "field required"))
         elif e["type"] == "extra_forbidden":

@@ -191,6 +191,8 @@ def evaluate(scenario: Scenario, plan: Plan, *, strict: bool = False,
             if p.nrc_total > 0:
                 bad("(7) cost share", ln.id, p.nrc_total, "launched with no participant to pay NRC")
             continue
+        if p.nrc_total <= 0:
+            continue  # nothing to split
         rule = s.cost_share_for(p) if ln.owner is None else None
         split = (nrc_shares(rule, buyers, {m: units[(ln.id, m)] for m in buyers}, gdp)
                  if rule is not None and len(buyers) > 1 else {buyers[0]: 1.0})

@@ -594,6 +594,8 @@ def _needs_shares(c: Compiled) -> tuple[BoolArray, BoolArray]:
         if zero_key or any(rule.caps.get(mid, 1.0) < 1.0 or rule.floors.get(mid, 0.0) > 0
                            for mid in mids):
             launch_constrained[launch] = True
+    # with no NRC there is nothing to split
+    launch_constrained &= c.prog_nrc.sum(axis=1)[c.launch_program] > 0
     need_u = multi & ((c.prog_min_participants[c.launch_program] > 1)
                       | (keyed & launch_constrained))
     return launch_constrained, need_u

@@ -2,8 +2,11 @@
 
 Definitions (``models/procurement.md``, section "Metrics"):
 
-- savings = go-alone total cost - joint total cost (and as % of go-alone); only
-  like-for-like when both plans have the same shortfall, which the table states;
+- savings = go-alone total cost - the joint cost of the *same capability level*:
+  when going alone leaves requirements short, the joint model is solved again with
+  each requirement cut to what the go-alone plan delivers ("level" solve), so the
+  saving is like for like; what the full joint plan delivers beyond that, and what
+  it costs, is reported separately;
 - per-member cost = everything a member pays over the horizon (units + NRC shares);
 - duplication index of a capability = number of launches supplying it;
   duplicated NRC = NRC of those launches minus the dearest one (every development
@@ -37,17 +40,42 @@ class Study:
     scenario: Scenario
     joint: ProcurementResult
     alone: ProcurementResult
+    level: ProcurementResult | None = None  # joint, at the go-alone capability level
 
     @property
     def comparable(self) -> bool:
         return self.joint.has_plan and self.alone.has_plan
 
     @property
+    def like_for_like(self) -> ProcurementResult:
+        """The joint plan that delivers what going alone delivers (the joint plan itself
+        when going alone meets every requirement)."""
+        return self.level if self.level is not None else self.joint
+
+    @property
     def savings(self) -> float | None:
+        ref = self.like_for_like
+        if not (self.comparable and ref.has_plan):
+            return None
+        assert self.alone.total_cost is not None and ref.total_cost is not None
+        return self.alone.total_cost - ref.total_cost
+
+    @property
+    def extra_units(self) -> float | None:
+        """Units the joint plan delivers beyond going alone."""
         if not self.comparable:
             return None
-        assert self.alone.total_cost is not None and self.joint.total_cost is not None
-        return self.alone.total_cost - self.joint.total_cost
+        assert self.alone.shortfall_units is not None and self.joint.shortfall_units is not None
+        return self.alone.shortfall_units - self.joint.shortfall_units
+
+    @property
+    def extra_cost(self) -> float | None:
+        """What the joint plan spends beyond the like-for-like plan to deliver them."""
+        ref = self.like_for_like
+        if not (self.comparable and ref.has_plan):
+            return None
+        assert self.joint.total_cost is not None and ref.total_cost is not None
+        return self.joint.total_cost - ref.total_cost
 
     @property
     def savings_pct(self) -> float | None:
@@ -98,8 +126,11 @@ class Study:
             "alone_status": str(self.alone.status),
             "joint_cost": self.joint.total_cost,
             "alone_cost": self.alone.total_cost,
+            "like_for_like_cost": self.like_for_like.total_cost,
             "savings": self.savings,
             "savings_pct": self.savings_pct,
+            "extra_units_met_jointly": self.extra_units,
+            "cost_of_extra_units": self.extra_cost,
             "joint_shortfall_units": self.joint.shortfall_units,
             "alone_shortfall_units": self.alone.shortfall_units,
             "duplication_index_alone": float(used.launches_alone.mean()) if len(used) else 0.0,
@@ -116,7 +147,27 @@ def study(
     options: SolveOptions | None = None,
     formulation: FormulationOptions | None = None,
 ) -> Study:
-    """Solve the joint model and the go-alone baseline with the same solver and options."""
+    """Solve the joint model and the go-alone baseline with the same solver and options;
+    when going alone falls short, also the joint model at the go-alone capability level."""
     joint = solve(scenario, mode="joint", solver=solver, options=options, formulation=formulation)
     alone = solve(scenario, mode="alone", solver=solver, options=options, formulation=formulation)
-    return Study(scenario, joint, alone)
+    level = None
+    if alone.evaluation is not None and alone.evaluation.shortfall_units > 0:
+        level = solve(at_delivered_level(scenario, alone), mode="joint", solver=solver,
+                      options=options, formulation=formulation)
+    return Study(scenario, joint, alone, level)
+
+
+def at_delivered_level(scenario: Scenario, res: ProcurementResult) -> Scenario:
+    """``scenario`` with every requirement cut to what ``res``'s plan delivers by its year
+    (requirements it leaves wholly unmet are dropped)."""
+    assert res.evaluation is not None
+    sf = res.evaluation.shortfalls
+    delivered = (sf["required"] - sf["shortfall"]).tolist()
+    data = scenario.model_dump(mode="python")
+    data["requirements"] = [
+        {**r, "quantity": q} for r, q in zip(data["requirements"], delivered, strict=True)
+        if q > 1e-9
+    ]
+    data["name"] = f"{scenario.name} (at go-alone level)"
+    return Scenario.model_validate(data)

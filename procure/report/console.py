@@ -48,11 +48,13 @@ def print_study(st: Study, console: Console | None = None) -> None:
                  f"{a.build_seconds:.2f} / {a.solve_seconds:.2f}")
     con.print(head)
     if st.savings is not None:
-        note = ""
-        if (j.shortfall_units or 0) != (a.shortfall_units or 0):
-            note = " (plans differ in shortfall: not like for like)"
         con.print(f"Savings vs go-alone: [bold]{_money(st.savings, cur)}[/bold] "
-                  f"({st.savings_pct:.1f} %){note}")
+                  f"({st.savings_pct:.1f} %)", highlight=False)
+        if st.level is not None:
+            con.print(f"  like for like: going alone leaves {a.shortfall_units:g} unit(s) unmet; "
+                      f"meeting only what it meets costs {_money(st.like_for_like.total_cost, cur)}"
+                      f" jointly. The joint plan meets {st.extra_units:g} unit(s) more for "
+                      f"{_money(st.extra_cost, cur)} extra.", highlight=False)
     if j.plan is not None:
         launched = Table(title="Programs launched (joint)")
         for col in ("program", "capability", "participants"):
