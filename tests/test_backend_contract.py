@@ -408,3 +408,14 @@ def test_import_order_does_not_matter(order: tuple[str, ...]) -> None:
         assert status == Status.OPTIMAL, (name, status)
         assert_close(objective, -5.0)  # x = (1, 2)
         assert x == pytest.approx([1.0, 2.0], abs=TOL["integrality"]), name
+
+
+def test_empty_model_is_optimal_at_its_offset(backend: Backend) -> None:
+    """A model with nothing to decide (every requirement dropped) is solved, not an error."""
+    from procure.lp import LinearModel
+
+    lm = LinearModel("empty")
+    lm.offset = 2.5
+    out = backend.solve(lm.finalize(), SolveOptions())
+    assert out.status == Status.OPTIMAL
+    assert out.objective == pytest.approx(2.5)

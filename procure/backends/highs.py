@@ -96,6 +96,9 @@ class HighsBackend(Backend):
 
         ms = highspy.HighsModelStatus
         text = h.modelStatusToString(status)
+        if status == ms.kModelEmpty:  # nothing to decide: the optimum is the offset
+            return SolveOutcome(Status.OPTIMAL, np.zeros(model.num_cols), float(model.offset),
+                                float(model.offset), 0.0, seconds, self.name, self.version(), text)
         if status == ms.kInfeasible:
             return SolveOutcome(Status.INFEASIBLE, None, None, None, None, seconds, self.name,
                                 self.version(), text)

@@ -1,0 +1,88 @@
+"""Property tests on generated alliances (hypothesis).
+
+For every generated alliance: the joint and go-alone plans pass the independent
+evaluator; the solver's objective equals the evaluator's. Where the theorem of
+``models/procurement.md`` section 8 applies (no global-balance workshare rule, no
+share caps or floors), the joint plan is never worse than going alone — shortfall
+compared first, then cost — so it has no shortfall whenever going alone has none;
+and the like-for-like joint plan never costs more than going alone.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import solve_checked
+from procure.backends import SolveOptions
+from procure.generate import generate_alliance
+from procure.procurement.metrics import at_delivered_level
+from procure.schema import Scenario
+
+OPTS = SolveOptions(mip_gap=1e-9, time_limit=60)
+TOL = 1e-6
+
+
+def theorem_applies(s: Scenario) -> bool:
+    """Conditions of the 'joint never worse than go-alone' theorem."""
+    rules = [s.cost_share] + [p.cost_share for p in s.programs if p.cost_share is not None]
+    if any(r.caps or r.floors for r in rules):
+        return False
+    return not any(m.constraints.workshare is not None and m.constraints.workshare.mode == "global"
+                   for m in s.members)
+
+
+alliances = st.builds(
+    generate_alliance,
+    members=st.integers(2, 7),
+    capabilities=st.integers(1, 3),
+    programs_per_capability=st.integers(1, 3),
+    years=st.integers(1, 4),
+    seed=st.integers(0, 10_000),
+    budgets=st.booleans(),
+    national_constraints=st.booleans(),
+    cost_share_rule=st.sampled_from(["proportional", "key", "equal"]),
+    generous_capacity=st.booleans(),
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(alliances)
+def test_joint_never_worse_than_going_alone(s: Scenario) -> None:
+    joint = solve_checked(s, options=OPTS)
+    alone = solve_checked(s, mode="alone", options=OPTS)
+    assert str(joint.status) == str(alone.status) == "optimal"
+    assert joint.shortfall_units is not None and alone.shortfall_units is not None
+    assert joint.total_cost is not None and alone.total_cost is not None
+    if not theorem_applies(s):
+        return
+    # lexicographic: less shortfall, or as little and no dearer
+    assert joint.shortfall_units <= alone.shortfall_units + TOL
+    if alone.shortfall_units <= TOL:
+        assert joint.shortfall_units <= TOL
+    if abs(joint.shortfall_units - alone.shortfall_units) <= TOL:
+        assert joint.total_cost <= alone.total_cost + TOL * max(1.0, alone.total_cost)
+    level = solve_checked(at_delivered_level(s, alone), options=OPTS) if (
+        alone.shortfall_units > TOL) else joint
+    assert level.shortfall_units is not None and level.total_cost is not None
+    assert level.shortfall_units <= TOL
+    assert level.total_cost <= alone.total_cost + TOL * max(1.0, alone.total_cost)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(alliances)
+def test_strict_and_elastic_agree(s: Scenario) -> None:
+    """Strict mode is feasible exactly when the elastic optimum has no shortfall, and
+    then both find the same cost."""
+    elastic = solve_checked(s, options=OPTS)
+    from procure.procurement.formulation import FormulationOptions
+    from procure.procurement.solve import solve
+
+    strict = solve(s, options=OPTS, formulation=FormulationOptions(strict=True))
+    assert elastic.shortfall_units is not None
+    if elastic.shortfall_units <= TOL:
+        assert strict.evaluation is not None and strict.evaluation.feasible
+        assert strict.total_cost == pytest.approx(elastic.total_cost, rel=1e-6, abs=1e-6)
+    else:
+        assert str(strict.status) == "infeasible"
