@@ -11,10 +11,10 @@ and the like-for-like joint plan never costs more than going alone.
 from __future__ import annotations
 
 import pytest
+from conftest import solve_checked
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import solve_checked
 from procure.backends import SolveOptions
 from procure.generate import generate_alliance
 from procure.procurement.metrics import at_delivered_level
