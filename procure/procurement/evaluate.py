@@ -65,9 +65,11 @@ class Evaluation:
 
 
 def evaluate(scenario: Scenario, plan: Plan, *, strict: bool = False,
-             tol: float = 1e-6) -> Evaluation:
+             allowance: tuple[float, ...] | None = None, tol: float = 1e-6) -> Evaluation:
     """Check ``plan`` against every rule of ``scenario`` and compute its exact costs.
 
+    ``allowance``: per requirement, the shortfall allowed without penalty and none
+    beyond (the like-for-like "level" plan); ``strict``: no shortfall at all.
     ``tol`` is a relative tolerance: a check ``lhs <= rhs`` passes while
     ``lhs <= rhs + tol * max(1, |rhs|)`` (quantities and money alike).
     """
@@ -136,15 +138,16 @@ def evaluate(scenario: Scenario, plan: Plan, *, strict: bool = False,
     # (1) requirements and (2b) need
     short_rows = []
     need: dict[tuple[str, str], float] = defaultdict(float)
-    for r in s.requirements:
+    for i, r in enumerate(s.requirements):
         need[(r.member, r.capability)] = max(need[(r.member, r.capability)], r.quantity)
         got = sum(q for y, q, _ in by_mc.get((r.member, r.capability), []) if y <= r.by_year)
         miss = r.quantity - got
         miss = 0.0 if miss <= tol * max(1.0, r.quantity) else miss  # float noise in sums
         short_rows.append((r.member, r.capability, r.by_year, r.quantity, got, miss))
-        if strict and miss > tol:
-            bad("(1) requirement", f"{r.member}/{r.capability}/{r.by_year}", miss,
-                f"{miss:g} of {r.quantity:g} not delivered by {r.by_year} (strict)")
+        limit = 0.0 if strict else (allowance[i] if allowance is not None else None)
+        if limit is not None and miss > limit + tol * max(1.0, r.quantity):
+            bad("(1) requirement", f"{r.member}/{r.capability}/{r.by_year}", miss - limit,
+                f"{miss:g} of {r.quantity:g} not delivered by {r.by_year} (at most {limit:g})")
     for (m, c), items in by_mc.items():
         total = sum(q for _, q, _ in items)
         if over(total, need.get((m, c), 0.0)):
@@ -166,9 +169,9 @@ def evaluate(scenario: Scenario, plan: Plan, *, strict: bool = False,
         run = max(p.min_production_run, 0.0 if caps[p.capability].divisible else 1.0)
         if bought < run - tol:
             bad("(4) min run", ln.id, run - bought, f"{bought:g} units < minimum run {run:g}")
-        if len(buyers) < p.min_participants:
-            bad("(5) min participants", ln.id, p.min_participants - len(buyers),
-                f"{len(buyers)} participant(s) < {p.min_participants}")
+        if len(buyers) < max(1, p.min_participants):
+            bad("(5) min participants", ln.id, max(1, p.min_participants) - len(buyers),
+                f"{len(buyers)} participant(s) < {max(1, p.min_participants)}")
     if plan.mode == "alone":
         for (pid, y), q in prog_year.items():
             cap = progs[pid].capacity_per_year
@@ -278,7 +281,7 @@ def evaluate(scenario: Scenario, plan: Plan, *, strict: bool = False,
         nrc_cost=nrc_cost,
         unit_cost=unit_cost,
         shortfall_units=float(shortfalls["shortfall"].sum()),
-        penalty=default_shortfall_penalty(s, plan.mode),
+        penalty=0.0 if allowance is not None else default_shortfall_penalty(s, plan.mode),
         shares=shares,
         payments=payments,
         shortfalls=shortfalls,

@@ -32,6 +32,9 @@ class FormulationOptions:
     strict: bool = False  # no shortfall allowed: unmet requirement makes the model infeasible
     strong_linking: bool = True  # (2a) per-pair linking rows; off: capacity linking only
     exact_tier_limit: int = 64  # proportional shares: exact breakpoints up to this many units
+    # per requirement: shortfall allowed at no penalty, none beyond (the "level" solve of
+    # the like-for-like comparison); None: the elastic/strict shortfall above
+    shortfall_allowance: tuple[float, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -192,7 +195,7 @@ class _Builder:
     # -- (5), (6) participation -----------------------------------------------------------
     def participation(self) -> None:
         """(5) sum_{k in l} u_k >= max(N_p, 1) z_l;  (6a) u_k <= z_l;
-        (6b) sum_t x_{k,t} >= min(1, R_k) u_k."""
+        (6b) sum_t x_{k,t} >= q_k u_k (q_k = 1 unit, or 1e-3 R_k for divisible units)."""
         c = self.c
         ks = np.flatnonzero(self.u_col >= 0)
         if not ks.size:
@@ -206,7 +209,8 @@ class _Builder:
         row_of[ks] = np.arange(ks.size)
         cr = row_of[c.cell_pair]
         sel = cr >= 0
-        min_buy = np.minimum(1.0, c.pair_bound[ks])
+        integer = c.prog_integer[c.pair_program[ks]]
+        min_buy = np.where(integer, np.minimum(1.0, c.pair_bound[ks]), 1e-3 * c.pair_bound[ks])
         self.m.add_constraints("(6b) joiners buy", ks.size,
                                np.concatenate([cr[sel], np.arange(ks.size)]),
                                np.concatenate([self.x.start + np.flatnonzero(sel), u]),
@@ -248,8 +252,9 @@ class _Builder:
         capped = caps < 1.0
         floored = floors > 0.0
         solo = np.full(n, -1, dtype=np.int64)
-        if capped.any() and n > 1:
-            # a lone participant pays the whole NRC: caps bind only when there is a split
+        if (capped.any() or (k == 0).any()) and n > 1:
+            # a lone participant pays the whole NRC: caps (and zero keys) bind only when
+            # there is a split
             so = m.add_variables(f"solo[{launch}]", n, upper=1.0, integer=True)
             solo[:] = so.index
             # (7a.8) solo_k <= u_k and sum_k' u_k' + (n - 1) solo_k <= n
@@ -292,10 +297,13 @@ class _Builder:
             m.add_constraints(f"{name}[{launch}]", nrows, r, cc, v, lower=lower, upper=upper)
 
         lam_col = np.full(n, lc, dtype=np.int64)
-        # (7a.3) sigma_k <= k_m lambda + f_m alpha_k
+        # (7a.3) sigma_k <= k_m lambda + f_m alpha_k (+ solo_k for a zero key k_m)
         parts = [(idx, sig, np.ones(n)), (idx, lam_col, -k)]
         if floored.any():
             parts.append((idx[floored], alpha[floored], -floors[floored]))
+        zero = (k == 0) & (solo >= 0)
+        if zero.any():
+            parts.append((idx[zero], solo[zero], -np.ones(int(zero.sum()))))
         rows("(7a.3) share <= key price", parts, upper=0.0)
         # (7a.4) sigma_k >= k_m lambda - K_m (1 - u_k) - K_m beta_k
         parts = [(idx, sig, np.ones(n)), (idx, lam_col, -k), (idx, u, -big)]
@@ -614,9 +622,14 @@ def build(c: Compiled, options: FormulationOptions | None = None) -> Formulation
                         integer=c.prog_integer[cell_prog], cost=c.pair_price[c.cell_pair])
     req_int = np.array([not c.scenario.capabilities[i].divisible for i in c.req_capability],
                        dtype=np.bool_)
-    s = m.add_variables("shortfall", c.req_member.size,
-                        upper=0.0 if opt.strict else c.req_quantity,
-                        integer=req_int, cost=c.shortfall_penalty)
+    if opt.shortfall_allowance is not None:
+        s = m.add_variables("shortfall", c.req_member.size,
+                            upper=np.minimum(c.req_quantity, opt.shortfall_allowance),
+                            integer=req_int, cost=0.0)
+    else:
+        s = m.add_variables("shortfall", c.req_member.size,
+                            upper=0.0 if opt.strict else c.req_quantity,
+                            integer=req_int, cost=c.shortfall_penalty)
     launch_constrained, need_u = _needs_shares(c)
     size = np.bincount(c.pair_launch, minlength=c.num_launches)
     u_col = np.full(c.num_pairs, -1, dtype=np.int64)

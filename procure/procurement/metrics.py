@@ -3,10 +3,10 @@
 Definitions (``models/procurement.md``, section "Metrics"):
 
 - savings = go-alone total cost - the joint cost of the *same capability level*:
-  when going alone leaves requirements short, the joint model is solved again with
-  each requirement cut to what the go-alone plan delivers ("level" solve), so the
-  saving is like for like; what the full joint plan delivers beyond that, and what
-  it costs, is reported separately;
+  when going alone leaves requirements short, the joint model is solved again
+  with each requirement allowed to fall short by no more than going alone does,
+  without penalty ("level" solve), so the saving is like for like; what the full
+  joint plan delivers beyond that, and what it costs, is reported separately;
 - per-member cost = everything a member pays over the horizon (units + NRC shares);
 - duplication index of a capability = number of launches supplying it;
   duplicated NRC = NRC of those launches minus the dearest one (every development
@@ -15,7 +15,7 @@ Definitions (``models/procurement.md``, section "Metrics"):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
@@ -153,21 +153,17 @@ def study(
     alone = solve(scenario, mode="alone", solver=solver, options=options, formulation=formulation)
     level = None
     if alone.evaluation is not None and alone.evaluation.shortfall_units > 0:
-        level = solve(at_delivered_level(scenario, alone), mode="joint", solver=solver,
-                      options=options, formulation=formulation)
+        level = solve(scenario, mode="joint", solver=solver, options=options,
+                      formulation=at_level(formulation, alone))
     return Study(scenario, joint, alone, level)
 
 
-def at_delivered_level(scenario: Scenario, res: ProcurementResult) -> Scenario:
-    """``scenario`` with every requirement cut to what ``res``'s plan delivers by its year
-    (requirements it leaves wholly unmet are dropped)."""
+def at_level(formulation: FormulationOptions | None,
+             res: ProcurementResult) -> FormulationOptions:
+    """Formulation options for the joint plan that delivers at least what ``res``
+    delivers by every requirement's year: each requirement may fall short by ``res``'s
+    shortfall, without penalty, and by no more."""
     assert res.evaluation is not None
-    sf = res.evaluation.shortfalls
-    delivered = (sf["required"] - sf["shortfall"]).tolist()
-    data = scenario.model_dump(mode="python")
-    data["requirements"] = [
-        {**r, "quantity": q} for r, q in zip(data["requirements"], delivered, strict=True)
-        if q > 1e-9
-    ]
-    data["name"] = f"{scenario.name} (at go-alone level)"
-    return Scenario.model_validate(data)
+    base = formulation or FormulationOptions()
+    allowance = tuple(float(x) for x in res.evaluation.shortfalls["shortfall"])
+    return replace(base, strict=False, shortfall_allowance=allowance)

@@ -84,7 +84,8 @@ def solve(
     plan = evaluation = None
     if outcome.status.has_solution and outcome.x is not None:
         plan = decode(f, outcome.x)
-        evaluation = evaluate(scenario, plan, strict=fopts.strict)
+        evaluation = evaluate(scenario, plan, strict=fopts.strict,
+                              allowance=fopts.shortfall_allowance)
     return ProcurementResult(
         scenario_name=scenario.name,
         mode=mode,
