@@ -84,15 +84,6 @@ class Compiled:
         return self.prog_capability[self.pair_program]
 
 
-def _may_source(s: Scenario, member: str, program_index: int) -> bool:
-    """Sovereignty filter: a sovereign capability comes only from programs the member
-    leads or produces in."""
-    p = s.programs[program_index]
-    if p.capability not in s.member(member).constraints.sovereign:
-        return True
-    return p.lead == member or p.work_fractions().get(member, 0.0) > 0.0
-
-
 def compile_scenario(s: Scenario, mode: Mode = "joint") -> Compiled:
     """Build the index sets of ``models/procurement.md`` for ``mode``."""
     years = s.horizon.years
@@ -139,21 +130,35 @@ def compile_scenario(s: Scenario, mode: Mode = "joint") -> Compiled:
     k_launch: list[IntArray] = []
     k_member: list[IntArray] = []
     k_price: list[FloatArray] = []
+    # sovereign[m, c]: c must come from programs m leads or produces in
+    sovereign = np.zeros((n_m, len(caps)), dtype=np.bool_)
+    for i, mem in enumerate(s.members):
+        for cid in mem.constraints.sovereign:
+            sovereign[i, cpos[cid]] = True
+    member_ix = np.arange(n_m)
     for i, p in enumerate(s.programs):
-        elig = [
-            m for m in s.eligible_members(p)
-            if bound[mpos[m], prog_cap[i]] > 0 and _may_source(s, m, i)
-        ]
-        if not elig:
+        # pairs: eligible, not excluded, in need of c(p), and allowed by sovereignty
+        allowed = np.ones(n_m, dtype=np.bool_)
+        if p.eligible is not None:
+            allowed[:] = False
+            allowed[[mpos[m] for m in p.eligible]] = True
+        allowed[[mpos[m] for m in p.excluded]] = False
+        producer = (work[i] > 0) | (member_ix == mpos[p.lead])
+        allowed &= (bound[:, prog_cap[i]] > 0) & (~sovereign[:, prog_cap[i]] | producer)
+        midx = np.flatnonzero(allowed)
+        if not midx.size:
             continue
-        midx = np.array([mpos[m] for m in elig], dtype=np.int64)
         if not prog_int[i]:
             min_run[i] = max(min_run[i], 1e-3 * float(bound[midx, prog_cap[i]].min()))
-        price = np.array([p.price_for(m) for m in elig], dtype=np.float64)
+        price_all = np.full(n_m, p.unit_cost)
+        if p.unit_cost_by_member:
+            price_all[[mpos[m] for m in p.unit_cost_by_member]] = list(
+                p.unit_cost_by_member.values())
+        price = price_all[midx]
         if mode == "joint":
-            owners, groups = [-1], [np.arange(len(elig))]
+            owners, groups = [-1], [np.arange(midx.size)]
         elif p.min_participants <= 1:
-            owners, groups = [int(j) for j in midx], [np.array([j]) for j in range(len(elig))]
+            owners, groups = [int(j) for j in midx], [np.array([j]) for j in range(midx.size)]
         else:
             continue
         for owner, g in zip(owners, groups, strict=True):

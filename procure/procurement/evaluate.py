@@ -87,6 +87,7 @@ def evaluate(scenario: Scenario, plan: Plan, *, strict: bool = False,
         return lhs > rhs + tol * max(1.0, abs(rhs))
 
     launches = {ln.id: ln for ln in plan.launches}
+    eligible = {p.id: set(s.eligible_members(p)) for p in s.programs}
     if len(launches) != len(plan.launches):
         bad("launch", "plan", 0, "a launch is listed twice")
     for ln in plan.launches:
@@ -117,7 +118,7 @@ def evaluate(scenario: Scenario, plan: Plan, *, strict: bool = False,
             bad("purchase", where, q, f"negative quantity {q}")
         if not caps[p.capability].divisible and abs(q - round(q)) > tol:
             bad("integrality", where, q, f"{q} is not a whole number of units")
-        if m not in s.eligible_members(p):
+        if m not in eligible[p.id]:
             bad("eligibility", where, q,
                 f"{m} may not buy from {p.id} (eligibility/export control)")
         if ln.owner is not None and ln.owner != m:
