@@ -1,5 +1,16 @@
 """Pydantic schemas of the inputs (scenarios)."""
 
+from procure.schema.logistics import (
+    BasingRight,
+    CrossServicing,
+    Item,
+    LiftAsset,
+    Link,
+    Location,
+    Logistics,
+    Movement,
+    Stock,
+)
 from procure.schema.scenario import (
     Capability,
     CostShare,
@@ -13,13 +24,22 @@ from procure.schema.scenario import (
 )
 
 __all__ = [
+    "BasingRight",
     "Capability",
     "CostShare",
+    "CrossServicing",
     "Horizon",
+    "Item",
+    "LiftAsset",
+    "Link",
+    "Location",
+    "Logistics",
     "Member",
+    "Movement",
     "NationalConstraints",
     "Program",
     "Requirement",
     "Scenario",
+    "Stock",
     "Workshare",
 ]

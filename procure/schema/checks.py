@@ -7,7 +7,7 @@ Each problem names the path of the offending field and quotes its value, e.g.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import TYPE_CHECKING
 
 from procure.errors import Problem
@@ -132,4 +132,74 @@ def cross_reference_problems(s: Scenario) -> list[Problem]:
             out.append(Problem(f"requirements[{i}]", f"duplicates requirements[{seen[key]}] "
                                f"({r.member}, {r.capability}, by {r.by_year})"))
         seen[key] = i
+    return out
+
+
+def logistics_problems(s: Scenario) -> list[Problem]:
+    """Every problem with ids, references and days in ``s.logistics``; empty when consistent."""
+    lg = s.logistics
+    if lg is None:
+        return []
+    out: list[Problem] = []
+    members = {m.id for m in s.members}
+    locs = {loc.id: loc for loc in lg.locations}
+    items = {it.id for it in lg.items}
+    at0 = "logistics"
+    for kind, ids in (("locations", [x.id for x in lg.locations]),
+                      ("items", [x.id for x in lg.items]),
+                      ("lift", [x.id for x in lg.lift]),
+                      ("movements", [x.id for x in lg.movements])):
+        for d in _dupes(ids):
+            out.append(Problem(f"{at0}.{kind}", f"duplicate id {d!r}"))
+
+    def ref(path: str, kind: str, value: str, known: Collection[str]) -> None:
+        if value not in known:
+            out.append(_unknown(path, kind, value, set(known)))
+
+    for i, loc in enumerate(lg.locations):
+        if loc.mog is not None and loc.kind != "airbase":
+            out.append(Problem(f"{at0}.locations[{i}] (id {loc.id!r}).mog",
+                               f"only airbases have a MOG (kind is {loc.kind!r})"))
+    for i, br in enumerate(lg.basing_rights):
+        ref(f"{at0}.basing_rights[{i}].member", "member", br.member, members)
+        ref(f"{at0}.basing_rights[{i}].location", "location", br.location, locs)
+    for i, st in enumerate(lg.stocks):
+        ref(f"{at0}.stocks[{i}].owner", "member", st.owner, members)
+        ref(f"{at0}.stocks[{i}].location", "location", st.location, locs)
+        ref(f"{at0}.stocks[{i}].item", "item", st.item, items)
+    for i, cs in enumerate(lg.cross_servicing):
+        ref(f"{at0}.cross_servicing[{i}].provider", "member", cs.provider, members)
+        ref(f"{at0}.cross_servicing[{i}].receiver", "member", cs.receiver, members)
+        for j, it in enumerate(cs.items or []):
+            ref(f"{at0}.cross_servicing[{i}].items[{j}]", "item", it, items)
+    for i, ln in enumerate(lg.links):
+        at = f"{at0}.links[{i}]"
+        ref(f"{at}.origin", "location", ln.origin, locs)
+        ref(f"{at}.destination", "location", ln.destination, locs)
+        if ln.origin == ln.destination:
+            out.append(Problem(at, f"a link from {ln.origin!r} to itself"))
+        if ln.mode == "air":
+            for end in (ln.origin, ln.destination):
+                if end in locs and locs[end].kind != "airbase":
+                    out.append(Problem(f"{at}.mode", f"air link end {end!r} is a "
+                                       f"{locs[end].kind}, not an airbase"))
+    for i, la in enumerate(lg.lift):
+        at = f"{at0}.lift[{i}] (id {la.id!r})"
+        if la.owner is not None:
+            ref(f"{at}.owner", "member", la.owner, members)
+            if la.entitlements:
+                out.append(Problem(f"{at}.entitlements", "an owned fleet has no entitlements; "
+                                   "omit owner for a pooled fleet"))
+        for m in la.entitlements:
+            ref(f"{at}.entitlements", "member", m, members)
+    for i, mv in enumerate(lg.movements):
+        at = f"{at0}.movements[{i}] (id {mv.id!r})"
+        ref(f"{at}.member", "member", mv.member, members)
+        ref(f"{at}.item", "item", mv.item, items)
+        ref(f"{at}.destination", "location", mv.destination, locs)
+        if mv.origin is not None:
+            ref(f"{at}.origin", "location", mv.origin, locs)
+        if mv.rdd >= lg.horizon_days:
+            out.append(Problem(f"{at}.rdd", f"day {mv.rdd} is beyond the {lg.horizon_days}-day "
+                               "horizon (days run from 0 to horizon_days - 1)"))
     return out

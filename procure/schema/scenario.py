@@ -10,25 +10,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import Field, model_validator
 
-Id = Annotated[
-    str,
-    StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"),
-]
-"""Identifier of a member, capability or program: letters, digits, ``_ . -``."""
-
-NonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
-Fraction = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
-Year = Annotated[int, Field(ge=1900, le=2200)]
+from procure.schema.base import Fraction, Id, NonNeg, Positive, StrictModel, Year
+from procure.schema.logistics import Logistics
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
-
-
-class Horizon(_Model):
+class Horizon(StrictModel):
     """Fiscal years planned, inclusive at both ends."""
 
     first_year: Year
@@ -49,7 +37,7 @@ class Horizon(_Model):
         return list(range(self.first_year, self.last_year + 1))
 
 
-class Workshare(_Model):
+class Workshare(StrictModel):
     """Industrial return rule (juste retour) of one member.
 
     ``per_program``: in every program it joins, the work placed with the member's
@@ -61,7 +49,7 @@ class Workshare(_Model):
     min_ratio: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)]
 
 
-class NationalConstraints(_Model):
+class NationalConstraints(StrictModel):
     """Constraints a member places on its own procurement."""
 
     sovereign: list[Id] = Field(
@@ -77,7 +65,7 @@ class NationalConstraints(_Model):
     workshare: Workshare | None = None
 
 
-class Member(_Model):
+class Member(StrictModel):
     """A sovereign nation of the alliance."""
 
     id: Id
@@ -94,7 +82,7 @@ class Member(_Model):
     constraints: NationalConstraints = Field(default_factory=NationalConstraints)
 
 
-class Capability(_Model):
+class Capability(StrictModel):
     """A kind of materiel members must field."""
 
     id: Id
@@ -106,7 +94,7 @@ class Capability(_Model):
     )
 
 
-class Requirement(_Model):
+class Requirement(StrictModel):
     """Member ``member`` must have received ``quantity`` units of ``capability`` by the
     end of fiscal year ``by_year`` (cumulative over the horizon)."""
 
@@ -116,7 +104,7 @@ class Requirement(_Model):
     by_year: Year
 
 
-class CostShare(_Model):
+class CostShare(StrictModel):
     """How a program's non-recurring cost (NRC) is split among its participants.
 
     - ``proportional``: in proportion to the units each participant buys;
@@ -137,7 +125,7 @@ class CostShare(_Model):
     )
 
 
-class Program(_Model):
+class Program(StrictModel):
     """A source of one capability: multinational, or national when one member is eligible."""
 
     id: Id
@@ -182,7 +170,7 @@ class Program(_Model):
         return self.unit_cost_by_member.get(member, self.unit_cost)
 
 
-class Scenario(_Model):
+class Scenario(StrictModel):
     """One alliance planning scenario (procurement part)."""
 
     schema_version: Literal[1] = 1
@@ -192,10 +180,12 @@ class Scenario(_Model):
     sources: list[str] = Field(default_factory=list, description="Where the figures come from.")
     horizon: Horizon
     members: list[Member] = Field(min_length=1)
-    capabilities: list[Capability] = Field(min_length=1)
+    capabilities: list[Capability] = Field(default_factory=list)
     programs: list[Program] = Field(default_factory=list)
     requirements: list[Requirement] = Field(default_factory=list)
     cost_share: CostShare = Field(default_factory=CostShare)
+    logistics: Logistics | None = Field(
+        default=None, description="Basing, stocks, transport, lift and movement requirements.")
     shortfall_penalty: Positive | None = Field(
         default=None,
         description="Penalty per unit of unmet requirement; omitted: a bound that exceeds the "
@@ -204,9 +194,9 @@ class Scenario(_Model):
 
     @model_validator(mode="after")
     def _cross_references(self) -> Scenario:
-        from procure.schema.checks import cross_reference_problems
+        from procure.schema.checks import cross_reference_problems, logistics_problems
 
-        problems = cross_reference_problems(self)
+        problems = cross_reference_problems(self) + logistics_problems(self)
         if problems:
             raise ValueError("\n".join(str(p) for p in problems))
         return self

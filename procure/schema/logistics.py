@@ -1,0 +1,187 @@
+"""Pydantic models of the logistics part of a scenario (basing, stocks, lift, movements).
+
+Days are whole-day offsets from the plan's day 0 (TPFDD convention). Masses are
+in metric tons, money in the scenario's currency.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from procure.schema.base import Fraction, Id, NonNeg, Positive, StrictModel
+
+Day = Annotated[int, Field(ge=0, le=3650)]
+Mode = Literal["air", "sea", "rail", "road"]
+LocationKind = Literal["depot", "airbase", "seaport", "railhead", "theatre"]
+CargoClass = Literal["bulk", "oversize", "outsize", "passengers"]
+
+
+class ModeDefaults(StrictModel):
+    """Speed and cost used for links that give no transit time or cost of their own."""
+
+    speed_km_per_day: Positive
+    cost_per_ton_km: NonNeg
+    min_transit_days: Annotated[int, Field(ge=0, le=365)] = 1
+
+
+DEFAULT_MODES: dict[str, ModeDefaults] = {
+    "air": ModeDefaults(speed_km_per_day=8000, cost_per_ton_km=0.004),
+    "sea": ModeDefaults(speed_km_per_day=600, cost_per_ton_km=0.00005),
+    "rail": ModeDefaults(speed_km_per_day=500, cost_per_ton_km=0.0001),
+    "road": ModeDefaults(speed_km_per_day=400, cost_per_ton_km=0.0002),
+}
+"""Defaults (EUR million per ton-km and km per day, including handling), overridable."""
+
+
+class Location(StrictModel):
+    """A depot, airbase, seaport, railhead or theatre destination."""
+
+    id: Id
+    name: str = ""
+    host: Id = Field(description="Host nation (a member id, or another country code).")
+    lat: Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
+    lon: Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
+    kind: LocationKind
+    storage_tons: NonNeg | None = Field(default=None, description="Omitted: unlimited.")
+    throughput_tons_per_day: NonNeg | None = Field(default=None, description="Omitted: "
+                                                   "unlimited.")
+    mog: Annotated[int, Field(ge=0, le=10_000)] | None = Field(
+        default=None, description="Airbases: aircraft on the ground at once (maximum on ground).")
+    turns_per_day: Annotated[float, Field(gt=0, le=24, allow_inf_nan=False)] = Field(
+        default=1.0, description="Airbases: times a parking slot turns over per day, so at "
+        "most mog x turns_per_day aircraft land per day.")
+
+
+class BasingRight(StrictModel):
+    """Member ``member`` may use ``location`` for transit and/or storage."""
+
+    member: Id
+    location: Id
+    transit: bool = True
+    storage: bool = True
+    max_share: Fraction | None = Field(
+        default=None, description="Cap on the member's share of the location's throughput "
+        "and storage.")
+
+
+class Item(StrictModel):
+    """A kind of materiel moved."""
+
+    id: Id
+    name: str = ""
+    unit_tons: Positive
+    unit_m3: NonNeg = 0.0
+    cargo_class: CargoClass = "bulk"
+
+
+class Stock(StrictModel):
+    """Units of ``item`` owned by ``owner`` at ``location`` (prepositioned or home depot)."""
+
+    owner: Id
+    location: Id
+    item: Id
+    quantity: NonNeg
+    kind: Literal["prepositioned", "home"] = "home"
+
+
+class CrossServicing(StrictModel):
+    """``receiver`` may draw ``provider``'s stocks (optionally only some items) at a price."""
+
+    provider: Id
+    receiver: Id
+    items: list[Id] | None = None
+    price_per_unit: NonNeg = 0.0
+
+
+class Link(StrictModel):
+    """A transport link; omitted transit time or cost come from great-circle distance and
+    the mode's defaults."""
+
+    origin: Id
+    destination: Id
+    mode: Mode
+    transit_days: Annotated[int, Field(ge=0, le=365)] | None = None
+    cost_per_ton: NonNeg | None = None
+    capacity_tons_per_day: NonNeg | None = Field(default=None, description="Omitted: "
+                                                 "unlimited.")
+    bidirectional: bool = True
+
+
+class LiftAsset(StrictModel):
+    """A fleet of identical lift vehicles (aircraft, ships, trains, truck columns)."""
+
+    id: Id
+    type: str = ""
+    mode: Mode
+    payload_tons: Positive
+    available: Annotated[int, Field(ge=0, le=100_000)] = Field(
+        description="Vehicles available each day.")
+    sorties_per_day: Annotated[float, Field(gt=0, le=24, allow_inf_nan=False)] = Field(
+        default=1.0, description="Sorties each vehicle can start per day.")
+    owner: Id | None = Field(default=None, description="Owning member; omitted: a pooled fleet.")
+    entitlements: dict[Id, NonNeg] = Field(
+        default_factory=dict, description="Pooled fleet: sorties each member may use over "
+        "the plan (like SAC's flight-hour shares).")
+
+
+class Movement(StrictModel):
+    """A movement requirement (TPFDD line): ``quantity`` units of ``item`` for ``member``
+    to reach ``destination`` inside its window.
+
+    Day conventions: cargo may leave its origin from ALD on (RLD <= ALD is when the
+    unit is ready); arrival from EAD on is on time up to LAD; after LAD it is late
+    (penalised per day and by priority) up to RDD; what has not arrived by RDD is
+    short.
+    """
+
+    id: Id
+    member: Id
+    item: Id
+    quantity: Positive
+    destination: Id
+    origin: Id | None = Field(default=None, description="A location holding stock the member "
+                              "may use; omitted: any such stock.")
+    rld: Day
+    ald: Day
+    ead: Day
+    lad: Day
+    rdd: Day
+    priority: Annotated[int, Field(ge=1, le=10)] = Field(
+        default=1, description="Higher is more urgent: lateness weighs priority x days late.")
+
+    @model_validator(mode="after")
+    def _window(self) -> Movement:
+        days = [self.rld, self.ald, self.ead, self.lad, self.rdd]
+        if days != sorted(days):
+            raise ValueError(
+                f"window out of order: need rld <= ald <= ead <= lad <= rdd, got rld={self.rld}, "
+                f"ald={self.ald}, ead={self.ead}, lad={self.lad}, rdd={self.rdd}")
+        return self
+
+
+class Logistics(StrictModel):
+    """The logistics part of a scenario."""
+
+    horizon_days: Annotated[int, Field(ge=1, le=3650)]
+    modes: dict[Mode, ModeDefaults] = Field(default_factory=dict, description="Overrides of "
+                                            "the per-mode speed and cost defaults.")
+    locations: list[Location] = Field(min_length=1)
+    basing_rights: list[BasingRight] = Field(default_factory=list)
+    items: list[Item] = Field(min_length=1)
+    stocks: list[Stock] = Field(default_factory=list)
+    cross_servicing: list[CrossServicing] = Field(default_factory=list)
+    links: list[Link] = Field(default_factory=list)
+    lift: list[LiftAsset] = Field(default_factory=list)
+    movements: list[Movement] = Field(default_factory=list)
+    late_penalty_per_ton_day: NonNeg | None = Field(
+        default=None, description="Penalty per ton, day late and priority level; omitted: "
+        "above any transport cost.")
+    shortfall_penalty_per_ton: NonNeg | None = Field(
+        default=None, description="Penalty per ton not delivered by RDD; omitted: above any "
+        "lateness.")
+
+    def mode_defaults(self, mode: Mode) -> ModeDefaults:
+        """Speed and cost of ``mode``: the scenario's override, else the default."""
+        return self.modes[mode] if mode in self.modes else DEFAULT_MODES[mode]
