@@ -123,7 +123,7 @@ class LiftAsset(StrictModel):
     owner: Id | None = Field(default=None, description="Owning member; omitted: a pooled fleet.")
     entitlements: dict[Id, NonNeg] = Field(
         default_factory=dict, description="Pooled fleet: sorties each member may use over "
-        "the plan (like SAC's flight-hour shares).")
+        "the plan (like SAC's flight-hour shares); none listed: open to every member.")
 
 
 class Movement(StrictModel):

@@ -1,0 +1,368 @@
+"""The time-expanded movement MILP of ``models/logistics.md``, built from arrays.
+
+Cells (variables) exist only where they can be non-zero: a movement's flow on an
+arc on a day only if its member has transit rights at both ends, the day is after
+the earliest it can be at the arc's tail and the arrival before the latest it can
+be at the head and still reach its destination by RDD; holds only where it has
+storage rights; sorties only for fleets the member may use, on arcs and days
+where it has flow cells. Each constraint family is one method named after its
+number in the written model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from procure.logistics.network import Network
+from procure.lp.model import FloatArray, IntArray, LinearModel, ModelArrays, VarBlock
+
+
+@dataclass(frozen=True)
+class Cells:
+    """Index arrays of every variable family."""
+
+    flow_mv: IntArray
+    flow_arc: IntArray
+    flow_day: IntArray
+    hold_mv: IntArray
+    hold_loc: IntArray
+    hold_day: IntArray
+    draw_src: IntArray  # index into network sources
+    draw_day: IntArray
+    del_mv: IntArray
+    del_day: IntArray
+    sortie_fleet: IntArray
+    sortie_member: IntArray
+    sortie_arc: IntArray
+    sortie_day: IntArray
+
+
+@dataclass(frozen=True)
+class MovementModel:
+    """The built model and what is needed to read a solution back."""
+
+    network: Network
+    cells: Cells
+    model: ModelArrays
+    flow: VarBlock
+    hold: VarBlock
+    draw: VarBlock
+    deliver: VarBlock
+    short: VarBlock
+    sorties: VarBlock
+
+
+def _ranges(lo: IntArray, hi: IntArray) -> tuple[IntArray, IntArray]:
+    """For each i with lo[i] <= hi[i], the integers lo[i]..hi[i]: (owner i, value)."""
+    n = np.maximum(hi - lo + 1, 0)
+    owner = np.repeat(np.arange(lo.size, dtype=np.int64), n)
+    within = np.arange(int(n.sum()), dtype=np.int64) - np.repeat(np.cumsum(n) - n, n)
+    return owner, lo[owner] + within
+
+
+def _group(keys: IntArray) -> tuple[IntArray, IntArray]:
+    """Dense row ids for keys, and the unique keys."""
+    uniq, inv = np.unique(keys, return_inverse=True)
+    return inv.astype(np.int64), uniq
+
+
+def make_cells(n: Network) -> Cells:
+    """Generate every variable's index tuple (see the module docstring)."""
+    s = n.scenario
+    assert s.logistics is not None
+    lg = s.logistics
+    h = n.days
+    n_r, n_a = n.mv_member.size, n.num_arcs
+    # flows: (r, a) pairs allowed by rights, then the day range of each
+    rr, aa = np.divmod(np.arange(n_r * n_a, dtype=np.int64), n_a)
+    ok = n.transit[n.mv_member[rr], n.arc_from[aa]] & n.transit[n.mv_member[rr], n.arc_to[aa]]
+    rr, aa = rr[ok], aa[ok]
+    lo = np.maximum(n.earliest[rr, n.arc_from[aa]], n.mv_ald[rr])
+    hi = np.minimum(n.latest[rr, n.arc_to[aa]] - n.arc_days[aa], h - 1)
+    i, day = _ranges(lo, hi)
+    flow_mv, flow_arc, flow_day = rr[i], aa[i], day
+    # holds: storage right, at v from earliest to latest - 1 (held over to the next day)
+    n_v = len(n.location_ids)
+    rv, vv = np.divmod(np.arange(n_r * n_v, dtype=np.int64), n_v)
+    ok = n.storage[n.mv_member[rv], vv] & n.transit[n.mv_member[rv], vv]
+    rv, vv = rv[ok], vv[ok]
+    i, day = _ranges(np.maximum(n.earliest[rv, vv], 0), np.minimum(n.latest[rv, vv] - 1, h - 2))
+    hold_mv, hold_loc, hold_day = rv[i], vv[i], day
+    # draws: from ALD to the latest day the source location can still ship
+    src_lat = n.latest[n.src_mv, n.src_loc]
+    i, day = _ranges(n.mv_ald[n.src_mv], np.minimum(src_lat, h - 1))
+    draw_src, draw_day = i, day
+    # deliveries: from max(EAD, earliest arrival) to RDD
+    r_all = np.arange(n_r, dtype=np.int64)
+    i, day = _ranges(np.maximum(n.mv_ead, n.earliest[r_all, n.mv_dest]),
+                     np.minimum(n.mv_rdd, h - 1))
+    del_mv, del_day = i, day
+    # sorties: fleets of the arc's mode usable by the member, where it has flow cells
+    fl_f: list[IntArray] = []
+    fl_m: list[IntArray] = []
+    fl_a: list[IntArray] = []
+    fl_t: list[IntArray] = []
+    mode_of = np.array(n.arc_mode)
+    key = (n.mv_member[flow_mv] * n_a + flow_arc) * h + flow_day
+    uniq = np.unique(key)
+    um, rest = np.divmod(uniq, n_a * h)
+    ua, ut = np.divmod(rest, h)
+    mpos = {m: i for i, m in enumerate(n.member_ids)}
+    for f, fleet in enumerate(lg.lift):
+        # an owned fleet serves its owner; a pooled one the members with an entitlement
+        # (every member when it lists none)
+        users = np.zeros(len(n.member_ids), dtype=np.bool_)
+        if fleet.owner is not None:
+            users[mpos[fleet.owner]] = True
+        elif not fleet.entitlements:
+            users[:] = True
+        for m, ent in fleet.entitlements.items():
+            users[mpos[m]] = ent > 0
+        sel = users[um] & (mode_of[ua] == fleet.mode) if ua.size else np.zeros(0, np.bool_)
+        fl_f.append(np.full(int(sel.sum()), f, dtype=np.int64))
+        fl_m.append(um[sel])
+        fl_a.append(ua[sel])
+        fl_t.append(ut[sel])
+
+    def cat(parts: list[IntArray]) -> IntArray:
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+    return Cells(flow_mv, flow_arc, flow_day, hold_mv, hold_loc, hold_day, draw_src, draw_day,
+                 del_mv, del_day, cat(fl_f), cat(fl_m), cat(fl_a), cat(fl_t))
+
+
+@dataclass
+class _Builder:
+    n: Network
+    c: Cells
+    m: LinearModel
+    flow: VarBlock
+    hold: VarBlock
+    draw: VarBlock
+    deliver: VarBlock
+    short: VarBlock
+    sorties: VarBlock
+
+    def conservation(self) -> None:
+        """(1) per movement r, location v, day t: inflow + held-in + drawn = outflow +
+        held-out + delivered."""
+        n, c = self.n, self.c
+        n_v, h = len(n.location_ids), n.days
+
+        def node(r: IntArray, v: IntArray, t: IntArray) -> IntArray:
+            return (r * n_v + v) * h + t
+
+        keys = np.concatenate([
+            node(c.flow_mv, n.arc_from[c.flow_arc], c.flow_day),  # leaves the tail
+            node(c.flow_mv, n.arc_to[c.flow_arc], c.flow_day + n.arc_days[c.flow_arc]),
+            node(c.hold_mv, c.hold_loc, c.hold_day),  # held over from t ...
+            node(c.hold_mv, c.hold_loc, c.hold_day + 1),  # ... to t + 1
+            node(n.src_mv[c.draw_src], n.src_loc[c.draw_src], c.draw_day),
+            node(c.del_mv, n.mv_dest[c.del_mv], c.del_day),
+        ])
+        cols = np.concatenate([self.flow.index, self.flow.index, self.hold.index,
+                               self.hold.index, self.draw.index, self.deliver.index])
+        nf, nh = self.flow.size, self.hold.size
+        vals = np.concatenate([-np.ones(nf), np.ones(nf), -np.ones(nh), np.ones(nh),
+                               np.ones(self.draw.size), -np.ones(self.deliver.size)])
+        rows, uniq = _group(keys)
+        self.m.add_constraints("(1) conservation", uniq.size, rows, cols, vals,
+                               lower=0.0, upper=0.0)
+
+    def demand(self) -> None:
+        """(2) sum_t deliver[r, t] + short[r] = q_r."""
+        n, c = self.n, self.c
+        n_r = n.mv_member.size
+        self.m.add_constraints("(2) demand", n_r, np.concatenate([c.del_mv, np.arange(n_r)]),
+                               np.concatenate([self.deliver.index, self.short.index]), 1.0,
+                               lower=n.mv_qty, upper=n.mv_qty)
+
+    def stocks(self) -> None:
+        """(3) sum_{r, t} draw[r, s, t] <= stock_s."""
+        n, c = self.n, self.c
+        stock = n.src_stock[c.draw_src]
+        rows, uniq = _group(stock)
+        self.m.add_constraints("(3) stock", uniq.size, rows, self.draw.index, 1.0,
+                               upper=n.stock_qty[uniq])
+
+    def arc_capacity(self) -> None:
+        """(4) sum_r w_r flow[r, a, t] <= Cap_a (tons per day)."""
+        n, c = self.n, self.c
+        fin = np.isfinite(n.arc_cap[c.flow_arc])
+        cells = np.flatnonzero(fin)
+        if not cells.size:
+            return
+        rows, uniq = _group(c.flow_arc[cells] * n.days + c.flow_day[cells])
+        self.m.add_constraints("(4) link capacity", uniq.size, rows, self.flow.start + cells,
+                               n.mv_tons[c.flow_mv[cells]], upper=n.arc_cap[uniq // n.days])
+
+    def throughput(self) -> None:
+        """(5) tons departing + arriving at v on day t <= Thr_v; (5b) a member's part <=
+        its max share x Thr_v."""
+        n, c = self.n, self.c
+        lg = n.scenario.logistics
+        assert lg is not None
+        thr = np.array([np.inf if loc.throughput_tons_per_day is None
+                        else loc.throughput_tons_per_day for loc in lg.locations])
+        h = n.days
+        v = np.concatenate([n.arc_from[c.flow_arc], n.arc_to[c.flow_arc]])
+        t = np.concatenate([c.flow_day, c.flow_day + n.arc_days[c.flow_arc]])
+        cells = np.concatenate([np.arange(c.flow_mv.size), np.arange(c.flow_mv.size)])
+        w = n.mv_tons[c.flow_mv[cells]]
+        fin = np.isfinite(thr[v])
+        v, t, cells, w = v[fin], t[fin], cells[fin], w[fin]
+        if cells.size:
+            rows, uniq = _group(v * h + t)
+            self.m.add_constraints("(5) throughput", uniq.size, rows, self.flow.start + cells, w,
+                                   upper=thr[uniq // h])
+            mem = n.mv_member[c.flow_mv[cells]]
+            capped = n.share_cap[mem, v] < 1.0
+            if capped.any():
+                key = (mem[capped] * len(n.location_ids) + v[capped]) * h + t[capped]
+                rows, uniq = _group(key)
+                mv_, rest = np.divmod(uniq, len(n.location_ids) * h)
+                vv = rest // h
+                self.m.add_constraints("(5b) throughput share", uniq.size, rows,
+                                       self.flow.start + cells[capped], w[capped],
+                                       upper=n.share_cap[mv_, vv] * thr[vv])
+
+    def storage(self) -> None:
+        """(6) sum_r w_r hold[r, v, t] <= Store_v; (6b) a member's part <= max share."""
+        n, c = self.n, self.c
+        lg = n.scenario.logistics
+        assert lg is not None
+        cap = np.array([np.inf if loc.storage_tons is None else loc.storage_tons
+                        for loc in lg.locations])
+        fin = np.isfinite(cap[c.hold_loc])
+        cells = np.flatnonzero(fin)
+        if not cells.size:
+            return
+        h = n.days
+        v, t = c.hold_loc[cells], c.hold_day[cells]
+        w = n.mv_tons[c.hold_mv[cells]]
+        rows, uniq = _group(v * h + t)
+        self.m.add_constraints("(6) storage", uniq.size, rows, self.hold.start + cells, w,
+                               upper=cap[uniq // h])
+        mem = n.mv_member[c.hold_mv[cells]]
+        capped = n.share_cap[mem, v] < 1.0
+        if capped.any():
+            n_v = len(n.location_ids)
+            rows, uniq = _group((mem[capped] * n_v + v[capped]) * h + t[capped])
+            mv_, rest = np.divmod(uniq, n_v * h)
+            vv = rest // h
+            self.m.add_constraints("(6b) storage share", uniq.size, rows,
+                                   self.hold.start + cells[capped], w[capped],
+                                   upper=n.share_cap[mv_, vv] * cap[vv])
+
+    def lift(self) -> None:
+        """(7) payload covers tonnage: sum_{r of m} w_r flow[r,a,t] <= sum_f P_f y[f,m,a,t]
+        on arcs whose mode has lift; (8) fleet in use each day <= available x sorties/day;
+        (9) pooled entitlements; (10) MOG at airbases."""
+        n, c = self.n, self.c
+        lg = n.scenario.logistics
+        assert lg is not None
+        h, n_a = n.days, n.num_arcs
+        lift_modes = {f.mode for f in lg.lift}
+        mode_of = np.array(n.arc_mode)
+        needs = np.isin(mode_of[c.flow_arc], list(lift_modes)) if lift_modes else np.zeros(
+            c.flow_arc.size, dtype=np.bool_)
+        cells = np.flatnonzero(needs)
+        if cells.size:
+            key_f = (n.mv_member[c.flow_mv[cells]] * n_a + c.flow_arc[cells]) * h + c.flow_day[
+                cells]
+            key_s = (c.sortie_member * n_a + c.sortie_arc) * h + c.sortie_day
+            rows, uniq = _group(key_f)
+            srow = np.searchsorted(uniq, key_s)
+            ok = (srow < uniq.size) & (uniq[np.minimum(srow, uniq.size - 1)] == key_s)
+            payload = np.array([f.payload_tons for f in lg.lift])
+            self.m.add_constraints(
+                "(7) lift payload", uniq.size,
+                np.concatenate([rows, srow[ok]]),
+                np.concatenate([self.flow.start + cells, self.sorties.start + np.flatnonzero(ok)]),
+                np.concatenate([n.mv_tons[c.flow_mv[cells]], -payload[c.sortie_fleet[ok]]]),
+                upper=0.0)
+        if not c.sortie_fleet.size:
+            return
+        # (8) a sortie on arc a keeps its vehicle busy max(1, 2 tau_a) days (out and back)
+        busy = np.maximum(1, 2 * n.arc_days[c.sortie_arc])
+        owner, day = _ranges(c.sortie_day, np.minimum(c.sortie_day + busy - 1, h - 1))
+        fleet = c.sortie_fleet[owner]
+        rows, uniq = _group(fleet * h + day)
+        spd = np.array([f.sorties_per_day for f in lg.lift])
+        avail = np.array([float(f.available) for f in lg.lift])
+        self.m.add_constraints("(8) fleet", uniq.size, rows, self.sorties.start + owner,
+                               1.0 / spd[fleet], upper=avail[uniq // h])
+        # (9) pooled fleets: a member's sorties over the plan <= its entitlement
+        mpos = {m: i for i, m in enumerate(n.member_ids)}
+        ent = np.full((len(lg.lift), len(n.member_ids)), np.inf)
+        for f, fl in enumerate(lg.lift):
+            if fl.owner is None:
+                for m, e in fl.entitlements.items():
+                    ent[f, mpos[m]] = e
+        e_cell = ent[c.sortie_fleet, c.sortie_member]
+        sel = np.flatnonzero(np.isfinite(e_cell))
+        if sel.size:
+            key = c.sortie_fleet[sel] * len(n.member_ids) + c.sortie_member[sel]
+            rows, uniq = _group(key)
+            f_, m_ = np.divmod(uniq, len(n.member_ids))
+            self.m.add_constraints("(9) entitlement", uniq.size, rows, self.sorties.start + sel,
+                                   1.0, upper=ent[f_, m_])
+        # (10) MOG: air sorties landing at / leaving an airbase per day <= mog x turns
+        mog = np.array([np.inf if loc.mog is None else loc.mog * loc.turns_per_day
+                        for loc in lg.locations])
+        air = mode_of[c.sortie_arc] == "air"
+        for name, v, t in (
+            ("(10) MOG landings", n.arc_to[c.sortie_arc], c.sortie_day + n.arc_days[c.sortie_arc]),
+            ("(10) MOG departures", n.arc_from[c.sortie_arc], c.sortie_day),
+        ):
+            sel = np.flatnonzero(air & np.isfinite(mog[v]))
+            if not sel.size:
+                continue
+            rows, uniq = _group(v[sel] * h + t[sel])
+            self.m.add_constraints(name, uniq.size, rows, self.sorties.start + sel, 1.0,
+                                   upper=mog[uniq // h])
+
+
+def build(n: Network) -> MovementModel:
+    """Build the movement MILP of ``models/logistics.md`` for a compiled network."""
+    c = make_cells(n)
+    lg = n.scenario.logistics
+    assert lg is not None
+    m = LinearModel("movement")
+    w_flow = n.mv_tons[c.flow_mv]
+    flow = m.add_variables("flow", c.flow_mv.size, cost=n.arc_cost[c.flow_arc] * w_flow)
+    hold = m.add_variables("hold", c.hold_mv.size)
+    draw = m.add_variables("draw", c.draw_src.size, cost=n.src_price[c.draw_src],
+                           upper=n.stock_qty[n.src_stock[c.draw_src]])
+    # lateness: priority x tons x days after LAD, weighted above any transport cost
+    late_days = np.maximum(0, c.del_day - n.mv_lad[c.del_mv]).astype(np.float64)
+    deliver = m.add_variables(
+        "deliver", c.del_mv.size, upper=n.mv_qty[c.del_mv],
+        cost=n.late_weight * n.mv_priority[c.del_mv] * n.mv_tons[c.del_mv] * late_days)
+    short = m.add_variables("short", n.mv_member.size, upper=n.mv_qty,
+                            cost=n.short_weight * n.mv_tons * n.mv_priority)
+    cap = np.array([f.available * f.sorties_per_day for f in lg.lift], dtype=np.float64)
+    sorties = m.add_variables("sorties", c.sortie_fleet.size,
+                              upper=np.floor(cap[c.sortie_fleet]) if cap.size else 0.0,
+                              integer=True)
+    b = _Builder(n, c, m, flow, hold, draw, deliver, short, sorties)
+    b.conservation()
+    b.demand()
+    b.stocks()
+    b.arc_capacity()
+    b.throughput()
+    b.storage()
+    b.lift()
+    return MovementModel(n, c, m.finalize(), flow, hold, draw, deliver, short, sorties)
+
+
+def objective_parts(mm: MovementModel, x: FloatArray) -> dict[str, float]:
+    """Transport + draw cost, weighted lateness and shortfall terms of a solution."""
+    cost = mm.model.col_cost
+    parts = {}
+    for name, blk in (("transport", mm.flow), ("draw", mm.draw), ("lateness", mm.deliver),
+                      ("shortfall", mm.short)):
+        parts[name] = float(cost[blk.start:blk.start + blk.size] @ blk.values(x))
+    return parts
