@@ -42,6 +42,7 @@ class MovementEvaluation:
     violations: tuple[Violation, ...]
     transport_cost: float
     draw_cost: float
+    lift_cost: float
     late_ton_days: float  # sum of tons x days late x priority
     short_tons: float
     short_priority_tons: float  # sum of tons short x priority
@@ -56,7 +57,7 @@ class MovementEvaluation:
 
     @property
     def cost(self) -> float:
-        return self.transport_cost + self.draw_cost
+        return self.transport_cost + self.draw_cost + self.lift_cost
 
     @property
     def objective(self) -> float:
@@ -234,6 +235,7 @@ def evaluate_movements(s: Scenario, plan: MovementPlan, *, tol: float = 1e-6
 
     # (7)-(10) lift
     fleets = {f.id: f for f in lg.lift}
+    lift_cost = 0.0
     lift_modes = {f.mode for f in lg.lift}
     payload: dict[tuple[str, int, str, str, int], float] = defaultdict(float)
     busy: dict[tuple[str, int], float] = defaultdict(float)
@@ -256,6 +258,7 @@ def evaluate_movements(s: Scenario, plan: MovementPlan, *, tol: float = 1e-6
             bad("(9) entitlement", where, so.count, f"{so.member} has no share of {f.id}")
         payload[(so.member, so.link, so.origin, so.destination, so.depart_day)] += (
             so.count * f.payload_tons)
+        lift_cost += so.count * f.cost_per_sortie
         days = max(1, 2 * par[so.link].days)
         for day in range(so.depart_day, min(so.depart_day + days, h)):
             busy[(f.id, day)] += so.count / f.sorties_per_day
@@ -309,7 +312,7 @@ def evaluate_movements(s: Scenario, plan: MovementPlan, *, tol: float = 1e-6
         closure_rows.append((mv.id, mv.member, mv.item, mv.priority, mv.quantity,
                              mv.quantity * w, on_time, late, short, max_late, status))
     return MovementEvaluation(
-        violations=tuple(v), transport_cost=transport, draw_cost=draw_cost,
+        violations=tuple(v), transport_cost=transport, draw_cost=draw_cost, lift_cost=lift_cost,
         late_ton_days=late_ton_days, short_tons=short_tons, short_priority_tons=short_prio,
         late_weight=weights[0], short_weight=weights[1],
         closure=pd.DataFrame(closure_rows, columns=CLOSURE_COLUMNS),

@@ -344,8 +344,10 @@ def build(n: Network) -> MovementModel:
     short = m.add_variables("short", n.mv_member.size, upper=n.mv_qty,
                             cost=n.short_weight * n.mv_tons * n.mv_priority)
     cap = np.array([f.available * f.sorties_per_day for f in lg.lift], dtype=np.float64)
+    sortie_cost = np.array([f.cost_per_sortie for f in lg.lift], dtype=np.float64)
     sorties = m.add_variables("sorties", c.sortie_fleet.size,
                               upper=np.floor(cap[c.sortie_fleet]) if cap.size else 0.0,
+                              cost=sortie_cost[c.sortie_fleet] if cap.size else 0.0,
                               integer=True)
     b = _Builder(n, c, m, flow, hold, draw, deliver, short, sorties)
     b.conservation()
@@ -362,7 +364,7 @@ def objective_parts(mm: MovementModel, x: FloatArray) -> dict[str, float]:
     """Transport + draw cost, weighted lateness and shortfall terms of a solution."""
     cost = mm.model.col_cost
     parts = {}
-    for name, blk in (("transport", mm.flow), ("draw", mm.draw), ("lateness", mm.deliver),
-                      ("shortfall", mm.short)):
+    for name, blk in (("transport", mm.flow), ("draw", mm.draw), ("lift", mm.sorties),
+                      ("lateness", mm.deliver), ("shortfall", mm.short)):
         parts[name] = float(cost[blk.start:blk.start + blk.size] @ blk.values(x))
     return parts

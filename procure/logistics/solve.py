@@ -34,7 +34,7 @@ def decode(mm: MovementModel, x: np.ndarray) -> MovementPlan:
         Move(mv_ids[c.flow_mv[i]], int(n.arc_link[c.flow_arc[i]]), loc[n.arc_from[c.flow_arc[i]]],
              loc[n.arc_to[c.flow_arc[i]]], int(c.flow_day[i]), float(f[i]))
         for i in np.flatnonzero(f > eps))
-    y = np.round(mm.sorties.values(x))
+    y = _trim_sorties(mm, mm.flow.values(x), np.round(mm.sorties.values(x)))
     sorties = tuple(
         Sortie(lg.lift[c.sortie_fleet[i]].id, n.member_ids[c.sortie_member[i]],
                int(n.arc_link[c.sortie_arc[i]]), loc[n.arc_from[c.sortie_arc[i]]],
@@ -47,6 +47,37 @@ def decode(mm: MovementModel, x: np.ndarray) -> MovementPlan:
     deliveries = tuple(Delivery(mv_ids[c.del_mv[i]], int(c.del_day[i]), float(q[i]))
                        for i in np.flatnonzero(q > eps))
     return MovementPlan(moves, sorties, draws, deliveries)
+
+
+def _trim_sorties(mm: MovementModel, flow: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Drop sorties the cargo does not need (a solver may leave idle ones when they cost
+    nothing): per (member, arc, day), remove the smallest-payload sorties while the
+    rest still cover the tonnage. Removing sorties never breaks (8)-(10)."""
+    n, c = mm.network, mm.cells
+    lg = n.scenario.logistics
+    assert lg is not None
+    payload = np.array([f.payload_tons for f in lg.lift], dtype=np.float64)
+    n_a, h = n.num_arcs, n.days
+    fkey = (n.mv_member[c.flow_mv] * n_a + c.flow_arc) * h + c.flow_day
+    skey = (c.sortie_member * n_a + c.sortie_arc) * h + c.sortie_day
+    tons: dict[int, float] = {}
+    for k, t in zip(fkey.tolist(), (flow * n.mv_tons[c.flow_mv]).tolist(), strict=True):
+        tons[k] = tons.get(k, 0.0) + t
+    cover: dict[int, float] = {}
+    for k, p in zip(skey.tolist(), (y * payload[c.sortie_fleet]).tolist(), strict=True):
+        cover[k] = cover.get(k, 0.0) + p
+    y = y.copy()
+    order = np.lexsort((payload[c.sortie_fleet], skey))  # by group, small payload first
+    spare: dict[int, float] = {}
+    for i in order.tolist():
+        k = int(skey[i])
+        if k not in spare:
+            spare[k] = cover.get(k, 0.0) - tons.get(k, 0.0) * (1.0 + 1e-9)
+        drop = min(y[i], np.floor(spare[k] / payload[c.sortie_fleet[i]] + 1e-12))
+        if drop > 0:
+            y[i] -= drop
+            spare[k] -= drop * payload[c.sortie_fleet[i]]
+    return y
 
 
 @dataclass(frozen=True)

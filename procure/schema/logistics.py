@@ -120,6 +120,7 @@ class LiftAsset(StrictModel):
         description="Vehicles available each day.")
     sorties_per_day: Annotated[float, Field(gt=0, le=24, allow_inf_nan=False)] = Field(
         default=1.0, description="Sorties each vehicle can start per day.")
+    cost_per_sortie: NonNeg = 0.0
     owner: Id | None = Field(default=None, description="Owning member; omitted: a pooled fleet.")
     entitlements: dict[Id, NonNeg] = Field(
         default_factory=dict, description="Pooled fleet: sorties each member may use over "
