@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from conftest import MIP_BACKENDS
+
 from procure.backends import SolveOptions
 from procure.logistics import MovementResult, solve_movements
 from procure.schema import Scenario
