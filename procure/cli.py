@@ -38,13 +38,31 @@ def _invalid(e: ScenarioError) -> NoReturn:
     raise typer.Exit(EXIT_INVALID)
 
 
+def _check_status(label: str, what: str, status: Status, message: str, strict: bool) -> None:
+    """Exit with the code of an unusable status (see the module docstring)."""
+    if status == Status.ERROR:
+        _fail(EXIT_ERROR, f"{label}: {what}: solver error: {message}")
+    if status == Status.INFEASIBLE:
+        why = " (strict mode: some requirement cannot be met)" if strict else ""
+        _fail(EXIT_INFEASIBLE, f"{label}: the {what} model is infeasible{why}")
+    if status == Status.UNBOUNDED:
+        _fail(EXIT_ERROR, f"{label}: the {what} model is unbounded")
+    if status == Status.LIMIT:
+        _fail(EXIT_NO_SOLUTION, f"{label}: {what}: limit reached before any plan was found")
+
+
 def _solve_and_report(path_label: str, scenario_loader: object, solver: str,
                       time_limit: float | None, mip_gap: float, threads: int, seed: int,
                       strict: bool, out_dir: Path | None) -> int:
+    """Plan procurement (joint + go-alone) and/or movements, whichever the scenario holds;
+    print the summaries; write results only when every plan passed the evaluator."""
+    import pandas as pd
+
+    from procure.logistics import solve_movements
     from procure.procurement.formulation import FormulationOptions
     from procure.procurement.metrics import study
-    from procure.report.console import print_study
-    from procure.report.write import write_study
+    from procure.report.console import print_movements, print_study
+    from procure.report.write import study_summary, study_tables, write_results
 
     assert callable(scenario_loader)
     try:
@@ -54,29 +72,40 @@ def _solve_and_report(path_label: str, scenario_loader: object, solver: str,
     if solver not in backend_names():
         _fail(EXIT_INVALID, f"--solver: unknown solver {solver!r}; choose one of "
                             f"{', '.join(backend_names())}")
+    has_procurement = bool(scenario.programs or scenario.requirements)
+    has_logistics = scenario.logistics is not None and bool(scenario.logistics.movements)
+    if not (has_procurement or has_logistics):
+        _fail(EXIT_INVALID, f"{path_label}: nothing to plan (no programs or requirements, "
+                            "and no logistics movements)")
     opts = SolveOptions(time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed)
+    summary: dict[str, object] = {}
+    tables: dict[str, pd.DataFrame] = {}
     try:
-        st = study(scenario, solver=solver, options=opts,
-                   formulation=FormulationOptions(strict=strict))
+        if has_procurement:
+            st = study(scenario, solver=solver, options=opts,
+                       formulation=FormulationOptions(strict=strict))
+            print_study(st, out)
+            _check_status(path_label, "procurement", st.joint.status, st.joint.message, strict)
+            ev = st.joint.evaluation
+            if ev is not None and not ev.feasible:
+                _fail(EXIT_ERROR, "the independent evaluator rejected the procurement plan: "
+                                  + "; ".join(str(v) for v in ev.violations[:5]))
+            summary["procurement"] = study_summary(st)
+            tables.update(study_tables(st))
+        if has_logistics:
+            mr = solve_movements(scenario, solver=solver, options=opts)
+            print_movements(mr, out)
+            _check_status(path_label, "movement", mr.status, mr.message, strict)
+            mev = mr.evaluation
+            if mev is not None and not mev.feasible:
+                _fail(EXIT_ERROR, "the independent evaluator rejected the movement plan: "
+                                  + "; ".join(str(v) for v in mev.violations[:5]))
+            summary["logistics"] = mr.summary()
+            tables.update({f"movement_{k}": v for k, v in mr.tables().items()})
     except SolverUnavailableError as e:
         _fail(EXIT_ERROR, str(e))
-    print_study(st, out)
-    status = st.joint.status
-    if status == Status.ERROR:
-        _fail(EXIT_ERROR, f"{path_label}: solver error: {st.joint.message}")
-    if status == Status.INFEASIBLE:
-        why = " (strict mode: some requirement cannot be met)" if strict else ""
-        _fail(EXIT_INFEASIBLE, f"{path_label}: the joint model is infeasible{why}")
-    if status == Status.UNBOUNDED:
-        _fail(EXIT_ERROR, f"{path_label}: the model is unbounded")
-    if status == Status.LIMIT:
-        _fail(EXIT_NO_SOLUTION, f"{path_label}: limit reached before any plan was found")
-    ev = st.joint.evaluation
-    if ev is not None and not ev.feasible:
-        _fail(EXIT_ERROR, "the independent evaluator rejected the plan: "
-                          + "; ".join(str(v) for v in ev.violations[:5]))
     if out_dir is not None:
-        written = write_study(st, out_dir)
+        written = write_results(out_dir, summary, tables)
         out.print(f"results written to {written}")
     return EXIT_OK
 
@@ -102,9 +131,15 @@ def validate(file: Annotated[Path, typer.Argument(help="Scenario (YAML or JSON).
         s = load_scenario(file)
     except ScenarioError as e:
         _invalid(e)
-    out.print(f"{file}: valid — {len(s.members)} members, {len(s.capabilities)} capabilities, "
-              f"{len(s.programs)} programs, {len(s.requirements)} requirements, "
-              f"{s.horizon.first_year}-{s.horizon.last_year}", highlight=False)
+    text = (f"{file}: valid — {len(s.members)} members, {len(s.capabilities)} capabilities, "
+            f"{len(s.programs)} programs, {len(s.requirements)} requirements, "
+            f"{s.horizon.first_year}-{s.horizon.last_year}")
+    if s.logistics is not None:
+        lg = s.logistics
+        text += (f"; logistics: {len(lg.locations)} locations, {len(lg.links)} links, "
+                 f"{len(lg.lift)} lift fleets, {len(lg.movements)} movements over "
+                 f"{lg.horizon_days} days")
+    out.print(text, highlight=False)
 
 
 @app.command()

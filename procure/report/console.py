@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
+from procure.logistics.solve import MovementResult
 from procure.procurement.metrics import Study
 from procure.procurement.result import ProcurementResult
 
@@ -77,3 +78,41 @@ def print_study(st: Study, console: Console | None = None) -> None:
             con.print(t)
         else:
             con.print("Shortfalls (joint): none")
+
+
+def print_movements(mr: MovementResult, console: Console | None = None, top: int = 5) -> None:
+    """Status, cost, on-time %, late and short tonnage, and the top bottlenecks."""
+    con = console or Console()
+    sm = mr.summary()
+    t = Table(title=f"{mr.scenario_name}: movement plan")
+    t.add_column("")
+    t.add_column("value", justify="right")
+    status = str(mr.status)
+    if mr.gap is not None and status == "feasible":
+        status += f" (gap {100 * mr.gap:.3g} %, bound {mr.bound:,.1f})"
+    t.add_row("status", status)
+    ev = mr.evaluation
+    if ev is not None:
+        closure = ev.closure
+        t.add_row("transport + draw + lift cost", f"{ev.cost:,.2f}")
+        t.add_row("on time (% of tons)", f"{sm['on_time_pct']:.1f}")
+        late = closure[closure.late > 0]
+        t.add_row("late (tons; priority x ton-days)",
+                  f"{float((late.late * late.tons / late.quantity).sum()):,.1f}; "
+                  f"{ev.late_ton_days:,.1f}")
+        t.add_row("short (tons)", f"{ev.short_tons:,.1f}")
+        t.add_row("requirements on time / late / short",
+                  " / ".join(str(int((closure.status == k).sum()))
+                             for k in ("on time", "late", "short")))
+        if not ev.feasible:
+            t.add_row("evaluator", f"{len(ev.violations)} violation(s)")
+    t.add_row("build / solve seconds", f"{mr.build_seconds:.2f} / {mr.solve_seconds:.2f}")
+    con.print(t)
+    bn = mr.bottlenecks()
+    if len(bn):
+        b = Table(title="Top bottlenecks (capacity fully used)")
+        for col in ("resource", "kind", "days at capacity", "capacity"):
+            b.add_column(col)
+        for r in bn.head(top).itertuples(index=False):
+            b.add_row(str(r.resource), str(r.kind), str(r.days_at_capacity), f"{r.capacity:g}")
+        con.print(b)

@@ -1,4 +1,4 @@
-"""Write a study to a folder: ``summary.json`` + one CSV (and parquet) per table.
+"""Write results to a folder: ``summary.json`` + one CSV (and parquet) per table.
 
 The folder is assembled in a temporary sibling and renamed into place, so a
 failed run never leaves a half-written result behind.
@@ -36,19 +36,15 @@ def study_tables(st: Study) -> dict[str, pd.DataFrame]:
     return tables
 
 
-def write_study(st: Study, out_dir: str | os.PathLike[str]) -> Path:
-    """Write ``st`` to ``out_dir`` (replaced atomically if it exists); returns the path."""
+def write_results(out_dir: str | os.PathLike[str], summary: dict[str, object],
+                  tables: dict[str, pd.DataFrame]) -> Path:
+    """Write ``summary.json`` and every table to ``out_dir``, replacing it atomically."""
     out = Path(out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        summary = {
-            "joint": st.joint.summary(),
-            "alone": st.alone.summary(),
-            "comparison": st.headline(),
-        }
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
-        for name, df in study_tables(st).items():
+        for name, df in tables.items():
             df.to_csv(tmp / f"{name}.csv", index=False)
             if HAS_PARQUET:
                 df.to_parquet(tmp / f"{name}.parquet", index=False)
@@ -64,3 +60,13 @@ def write_study(st: Study, out_dir: str | os.PathLike[str]) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+def study_summary(st: Study) -> dict[str, object]:
+    return {"joint": st.joint.summary(), "alone": st.alone.summary(),
+            "comparison": st.headline()}
+
+
+def write_study(st: Study, out_dir: str | os.PathLike[str]) -> Path:
+    """Write a procurement study to ``out_dir`` (replaced atomically if it exists)."""
+    return write_results(out_dir, study_summary(st), study_tables(st))
