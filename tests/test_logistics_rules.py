@@ -160,3 +160,39 @@ def test_bad_window_and_unknown_location_are_refused() -> None:
     with pytest.raises(ScenarioError, match=r"logistics.links\[0\].destination: unknown "
                                             r"location 'NOWHERE'"):
         scenario_from_data(d)
+
+
+def test_evaluator_rejects_stranded_materiel_and_honours_zero_share() -> None:
+    """Drawn materiel must be moved on or delivered; a max_share of 0 is a cap of 0."""
+    from procure.logistics import evaluate_movements
+    from procure.logistics.plan import Delivery, Draw, Move, MovementPlan
+
+    locs = [("D", "depot"), ("T", "theatre")]
+    s = scenario(locs, [road("D", "T", 1, 1)],
+                 [{"id": "m", "member": "A", "quantity": 5, "destination": "T"}],
+                 stocks=[{"owner": "A", "location": "D", "item": "x", "quantity": 5}])
+    plan = MovementPlan(moves=(Move("m", 0, "D", "T", 0, 5.0),), sorties=(),
+                        draws=(Draw("m", 0, 0, 5.0),), deliveries=(Delivery("m", 1, 1.0),))
+    ev = evaluate_movements(s, plan)
+    assert [v.constraint for v in ev.violations] == ["(1) conservation"]
+    ok = MovementPlan(plan.moves, (), plan.draws, (Delivery("m", 1, 5.0),))
+    assert evaluate_movements(s, ok).feasible
+    d = s.model_dump(mode="json")
+    d["logistics"]["locations"][1]["throughput_tons_per_day"] = 100
+    d["logistics"]["basing_rights"][1]["max_share"] = 0.0
+    ev = evaluate_movements(Scenario.model_validate(d), ok)
+    assert [v.constraint for v in ev.violations] == ["(5b) throughput share"]
+
+
+def test_sorties_per_day_do_not_overlap_long_trips(solver: str) -> None:
+    """One ship that could start 2 sorties a day on same-day hops still spends 2 days on a
+    1-day voyage out and back: 20 t on a 10 t ship sails on days 0 and 2, not twice on 0."""
+    locs = [("P", "seaport"), ("Q", "seaport")]
+    links = [{"origin": "P", "destination": "Q", "mode": "sea", "transit_days": 1,
+              "cost_per_ton": 1}]
+    mv = [{"id": "m", "member": "A", "quantity": 2, "destination": "Q", "lad": 1}]
+    lift = [{"id": "ship", "mode": "sea", "payload_tons": 10, "available": 1,
+             "sorties_per_day": 2}]
+    stock = [{"owner": "A", "location": "P", "item": "x", "quantity": 2}]
+    res = checked(scenario(locs, links, mv, stocks=stock, lift=lift), solver)
+    assert sorted(res.tables()["sorties"].depart_day.tolist()) == [0, 2]

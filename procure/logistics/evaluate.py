@@ -90,7 +90,8 @@ def evaluate_movements(s: Scenario, plan: MovementPlan, *, tol: float = 1e-6
     for br in lg.basing_rights:
         t0, s0, c0 = rights.get((br.member, br.location), (False, False, 1.0))
         rights[(br.member, br.location)] = (t0 or br.transit, s0 or br.storage,
-                                            min(c0, br.max_share if br.max_share else 1.0))
+                                            min(c0, br.max_share if br.max_share is not None
+                                                else 1.0))
     xs: dict[tuple[str, str], list[tuple[list[str] | None, float]]] = defaultdict(list)
     for cs in lg.cross_servicing:
         xs[(cs.provider, cs.receiver)].append((cs.items, cs.price_per_unit))
@@ -203,6 +204,10 @@ def evaluate_movements(s: Scenario, plan: MovementPlan, *, tol: float = 1e-6
                         f"{mv.member} holds materiel overnight without a storage right")
                 store_tons[(loc, day)] += inv * tons[mv.item]
                 store_member[(mv.member, loc, day)] += inv * tons[mv.item]
+        if inv > tol * max(1.0, mv.quantity):
+            bad("(1) conservation", f"{mid}/{loc}", inv,
+                f"{inv:g} units left at {loc} after the last movement (neither moved on nor "
+                "delivered)")
 
     # (4) link capacity, (5) throughput, (6) storage, with members' shares
     for (li, o, d_, day), t in arc_tons.items():
@@ -248,6 +253,13 @@ def evaluate_movements(s: Scenario, plan: MovementPlan, *, tol: float = 1e-6
             bad("sortie", so.lift, so.count, "unknown lift asset or link")
             continue
         where = f"{so.lift}/{so.member}/{so.origin}->{so.destination}/day {so.depart_day}"
+        ln = links[so.link]
+        if {so.origin, so.destination} != {ln.origin, ln.destination} or (
+                not ln.bidirectional and so.origin != ln.origin):
+            bad("sortie", where, so.count, "direction not on the link")
+            continue
+        if so.depart_day < 0 or so.depart_day + par[so.link].days >= h:
+            bad("window", where, so.count, "sortie outside the horizon")
         if so.count < 0 or abs(so.count - round(so.count)) > tol:
             bad("integrality", where, so.count, f"{so.count} sorties is not a whole number")
         if links[so.link].mode != f.mode:
@@ -259,9 +271,11 @@ def evaluate_movements(s: Scenario, plan: MovementPlan, *, tol: float = 1e-6
         payload[(so.member, so.link, so.origin, so.destination, so.depart_day)] += (
             so.count * f.payload_tons)
         lift_cost += so.count * f.cost_per_sortie
+        # busy out and back (2 x transit days); a same-day hop takes 1/sorties_per_day
         days = max(1, 2 * par[so.link].days)
+        share = 1.0 / f.sorties_per_day if par[so.link].days == 0 else 1.0
         for day in range(so.depart_day, min(so.depart_day + days, h)):
-            busy[(f.id, day)] += so.count / f.sorties_per_day
+            busy[(f.id, day)] += so.count * share
         used[(f.id, so.member)] += so.count
         if f.mode == "air":
             landings[(so.destination, so.depart_day + par[so.link].days)] += so.count

@@ -285,15 +285,17 @@ class _Builder:
                 upper=0.0)
         if not c.sortie_fleet.size:
             return
-        # (8) a sortie on arc a keeps its vehicle busy max(1, 2 tau_a) days (out and back)
+        # (8) a sortie on arc a keeps its vehicle busy 2 tau_a days (out and back); a
+        # same-day hop (tau_a = 0) takes 1 / sorties_per_day of a vehicle-day
         busy = np.maximum(1, 2 * n.arc_days[c.sortie_arc])
         owner, day = _ranges(c.sortie_day, np.minimum(c.sortie_day + busy - 1, h - 1))
         fleet = c.sortie_fleet[owner]
         rows, uniq = _group(fleet * h + day)
         spd = np.array([f.sorties_per_day for f in lg.lift])
         avail = np.array([float(f.available) for f in lg.lift])
+        same_day = n.arc_days[c.sortie_arc[owner]] == 0
         self.m.add_constraints("(8) fleet", uniq.size, rows, self.sorties.start + owner,
-                               1.0 / spd[fleet], upper=avail[uniq // h])
+                               np.where(same_day, 1.0 / spd[fleet], 1.0), upper=avail[uniq // h])
         # (9) pooled fleets: a member's sorties over the plan <= its entitlement
         mpos = {m: i for i, m in enumerate(n.member_ids)}
         ent = np.full((len(lg.lift), len(n.member_ids)), np.inf)

@@ -115,12 +115,18 @@ def penalty_weights(s: Scenario) -> tuple[float, float]:
     lg = s.logistics
     assert lg is not None
     tons = {it.id: it.unit_tons for it in lg.items}
-    route = sum(2 * p.cost_per_ton for p in link_params(s))  # both directions
-    price = max([cs.price_per_unit / min(tons.values()) for cs in lg.cross_servicing],
-                default=0.0)
-    late = lg.late_penalty_per_ton_day or (1.0 + route + price)
+    lightest = min(tons.values())
+    sortie = {mode: max([f.cost_per_sortie for f in lg.lift if f.mode == mode], default=0.0)
+              for mode in ("air", "sea", "rail", "road")}
+    # both directions of every link, each with its dearest sortie carrying the lightest unit
+    route = sum(2 * (p.cost_per_ton + sortie[ln.mode] / lightest)
+                for p, ln in zip(link_params(s), lg.links, strict=True))
+    price = max([cs.price_per_unit / lightest for cs in lg.cross_servicing], default=0.0)
+    late = (lg.late_penalty_per_ton_day if lg.late_penalty_per_ton_day is not None
+            else 1.0 + route + price)
     top = max([m.priority for m in lg.movements], default=1)
-    short = lg.shortfall_penalty_per_ton or late * (1.0 + top * lg.horizon_days)
+    short = (lg.shortfall_penalty_per_ton if lg.shortfall_penalty_per_ton is not None
+             else late * (1.0 + top * lg.horizon_days))
     return float(late), float(short)
 
 

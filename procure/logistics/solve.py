@@ -137,6 +137,7 @@ class MovementResult:
             "objective": self.objective,
             "bound": self.bound,
             "gap": self.gap,
+            "evaluated_objective": ev.objective if ev else None,
             "cost": ev.cost if ev else None,
             "on_time_pct": 100.0 * on_time / tons if ev and tons else None,
             "late_ton_days": ev.late_ton_days if ev else None,
