@@ -16,7 +16,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from procure.logistics.network import Network
-from procure.lp.model import FloatArray, IntArray, LinearModel, ModelArrays, VarBlock
+from procure.lp.model import (
+    FloatArray,
+    IntArray,
+    LinearModel,
+    ModelArrays,
+    VarBlock,
+    match_keys,
+)
 
 
 @dataclass(frozen=True)
@@ -277,6 +284,24 @@ class _Builder:
             srow = np.searchsorted(uniq, key_s)
             ok = (srow < uniq.size) & (uniq[np.minimum(srow, uniq.size - 1)] == key_s)
             payload = np.array([f.payload_tons for f in lg.lift])
+            # (7b) one sortie carries at most min(P_f, w_r q_r) tons of movement r: the
+            # per-movement linking that tightens the LP relaxation (as strong linking
+            # does in facility location)
+            i, j = match_keys(key_f, key_s)
+            cell = cells[i]
+            r = c.flow_mv[cell]
+            carry = np.minimum(payload[c.sortie_fleet[j]], n.mv_tons[r] * n.mv_qty[r])
+            small = np.unique(i[carry < payload[c.sortie_fleet[j]]])  # only where tighter
+            keep = np.isin(i, small)
+            if small.size:
+                row_of = np.full(cells.size, -1, dtype=np.int64)
+                row_of[small] = np.arange(small.size)
+                self.m.add_constraints(
+                    "(7b) movement payload", small.size,
+                    np.concatenate([np.arange(small.size), row_of[i[keep]]]),
+                    np.concatenate([self.flow.start + cells[small], self.sorties.start + j[keep]]),
+                    np.concatenate([n.mv_tons[c.flow_mv[cells[small]]], -carry[keep]]),
+                    upper=0.0)
             self.m.add_constraints(
                 "(7) lift payload", uniq.size,
                 np.concatenate([rows, srow[ok]]),

@@ -233,3 +233,15 @@ class LinearModel:
             var_blocks=tuple(self._blocks),
             row_blocks=tuple(self._row_blocks),
         )
+
+
+def match_keys(row_keys: IntArray, item_keys: IntArray) -> tuple[IntArray, IntArray]:
+    """All index pairs (i, j) with ``row_keys[i] == item_keys[j]`` (a sort-merge join)."""
+    order = np.argsort(item_keys, kind="stable")
+    sorted_keys = item_keys[order]
+    lo = np.searchsorted(sorted_keys, row_keys, side="left")
+    hi = np.searchsorted(sorted_keys, row_keys, side="right")
+    counts = hi - lo
+    rows = np.repeat(np.arange(row_keys.size, dtype=np.int64), counts)
+    within = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    return rows, order[np.repeat(lo, counts) + within]

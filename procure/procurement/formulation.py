@@ -21,6 +21,7 @@ from procure.lp.model import (
     LinearModel,
     ModelArrays,
     VarBlock,
+    match_keys,
 )
 from procure.procurement.compile import Compiled
 
@@ -61,18 +62,6 @@ class Formulation:
 # helpers
 
 
-def _match(row_keys: IntArray, item_keys: IntArray) -> tuple[IntArray, IntArray]:
-    """All index pairs (i, j) with ``row_keys[i] == item_keys[j]`` (a sort-merge join)."""
-    order = np.argsort(item_keys, kind="stable")
-    sorted_keys = item_keys[order]
-    lo = np.searchsorted(sorted_keys, row_keys, side="left")
-    hi = np.searchsorted(sorted_keys, row_keys, side="right")
-    counts = hi - lo
-    rows = np.repeat(np.arange(row_keys.size, dtype=np.int64), counts)
-    within = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
-    return rows, order[np.repeat(lo, counts) + within]
-
-
 def _group_rows(keys: IntArray) -> tuple[IntArray, int]:
     """Dense row numbers 0..n-1 for arbitrary integer keys (in key order)."""
     uniq, inv = np.unique(keys, return_inverse=True)
@@ -97,7 +86,7 @@ class _Builder:
         n_c = len(c.capability_ids)
         cell_key = c.pair_member[c.cell_pair] * n_c + c.pair_capability[c.cell_pair]
         req_key = c.req_member * n_c + c.req_capability
-        req_rep, cells = _match(req_key, cell_key)
+        req_rep, cells = match_keys(req_key, cell_key)
         keep = c.cell_year[cells] <= c.req_year[req_rep]
         rows = np.concatenate([req_rep[keep], np.arange(req_key.size)])
         cols = np.concatenate([self.x.start + cells[keep], self.s.index])
@@ -480,7 +469,7 @@ class _Builder:
         mc_of_row = np.unique(key) // n_m
         # every cell of the same (m, c) enters each of that (m, c)'s rows with -gamma
         all_cells = np.flatnonzero(~np.isnan(g))
-        rep_row, j = _match(mc_of_row, pm[all_cells] * n_c + pc[all_cells])
+        rep_row, j = match_keys(mc_of_row, pm[all_cells] * n_c + pc[all_cells])
         rep_cell = all_cells[j]
         self.m.add_constraints(
             "(9) dependence", n_rows,
@@ -531,8 +520,8 @@ class _Builder:
         c = self.c
         nrc_tot = c.prog_nrc.sum(axis=1)
         cell_price = c.pair_price[c.cell_pair]
-        i, sc = _match(spend_launch, c.pair_launch[c.cell_pair])
-        j, pc = _match(pay_pair, c.cell_pair)
+        i, sc = match_keys(spend_launch, c.pair_launch[c.cell_pair])
+        j, pc = match_keys(pay_pair, c.cell_pair)
         sig = self.sigma_col[pay_pair]
         ok = sig >= 0
         rows = np.concatenate([spend_row, spend_row[i], pay_row[j], pay_row[ok]])
