@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -20,6 +21,7 @@ from procure.backends import SolveOptions, Status, backend_names
 from procure.errors import ProcureError, ScenarioError, SolverUnavailableError
 
 EXIT_OK, EXIT_ERROR, EXIT_INVALID, EXIT_INFEASIBLE, EXIT_NO_SOLUTION = 0, 1, 2, 3, 4
+DEFAULT_MOVEMENT_TIME_LIMIT = 300.0  # seconds, when --time-limit is not given
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Joint procurement planning for multinational alliances.")
@@ -93,7 +95,14 @@ def _solve_and_report(path_label: str, scenario_loader: object, solver: str,
             summary["procurement"] = study_summary(st)
             tables.update(study_tables(st))
         if has_logistics:
-            mr = solve_movements(scenario, solver=solver, options=opts)
+            mopts = opts
+            if time_limit is None:
+                # integer lift makes the movement MILP slow to close: never wait unbounded
+                mopts = replace(opts, time_limit=DEFAULT_MOVEMENT_TIME_LIMIT)
+                out.print(f"no --time-limit given: the movement model stops after "
+                          f"{DEFAULT_MOVEMENT_TIME_LIMIT:g} s and reports its gap",
+                          highlight=False)
+            mr = solve_movements(scenario, solver=solver, options=mopts)
             print_movements(mr, out)
             _check_status(path_label, "movement", mr.status, mr.message, strict)
             mev = mr.evaluation

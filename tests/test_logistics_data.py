@@ -388,3 +388,24 @@ def test_single_commodity_is_connected() -> None:
         sources = {st.location for st in lg.stocks}
         reach = _reachable_within_rights(s, "A", sources)
         assert reach == {loc.id for loc in lg.locations}
+
+
+def test_reinforcement_plan_is_checked_and_names_bottlenecks() -> None:
+    """The realistic scenario under a short limit: an honest status with a gap, a plan the
+    evaluator accepts, and bottlenecks that are real capacities of the scenario."""
+    from procure.backends import SolveOptions
+    from procure.logistics import solve_movements
+
+    s = load_scenario(REINFORCEMENT)
+    res = solve_movements(s, options=SolveOptions(time_limit=15))
+    assert str(res.status) in ("optimal", "feasible")
+    if str(res.status) == "feasible":
+        assert res.gap is not None and res.bound is not None
+        assert res.objective is not None and res.bound <= res.objective + 1e-6
+    assert res.evaluation is not None and res.evaluation.feasible
+    assert res.objective == pytest.approx(res.evaluation.objective, rel=1e-6)
+    bn = res.bottlenecks()
+    assert len(bn) > 0
+    assert s.logistics is not None
+    names = ({f.id for f in s.logistics.lift} | {loc.id for loc in s.logistics.locations})
+    assert set(bn.resource) <= names
