@@ -16,10 +16,12 @@ Backends never claim ``optimal`` after a time limit.
 
 from __future__ import annotations
 
+import importlib
 import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from enum import StrEnum
+from importlib import metadata
 from typing import Any
 
 import numpy as np
@@ -121,16 +123,25 @@ class Backend(ABC):
 
     name: str
     capabilities: Capabilities
+    distribution: str  # installed package whose version is reported
+    probe: str  # module whose import means the solver is installed
 
     @classmethod
-    @abstractmethod
     def available(cls) -> bool:
         """True when the solver can be imported here."""
+        try:
+            importlib.import_module(cls.probe)
+        except ImportError:
+            return False
+        return True
 
     @classmethod
-    @abstractmethod
     def version(cls) -> str:
-        """The solver's version string."""
+        """The solver package's version string."""
+        try:
+            return metadata.version(cls.distribution)
+        except metadata.PackageNotFoundError:  # pragma: no cover - vendored builds
+            return "unknown"
 
     @abstractmethod
     def solve(self, model: ModelArrays, options: SolveOptions) -> SolveOutcome:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import time
-from importlib import metadata
 from typing import Any
 
 import numpy as np
@@ -29,21 +28,7 @@ class HighsBackend(Backend):
 
     name = "highs"
     capabilities = Capabilities(mip=True, continuous=True, duals=True)
-
-    @classmethod
-    def available(cls) -> bool:
-        try:
-            import highspy  # noqa: F401
-        except ImportError:
-            return False
-        return True
-
-    @classmethod
-    def version(cls) -> str:
-        try:
-            return metadata.version("highspy")
-        except metadata.PackageNotFoundError:  # pragma: no cover - vendored builds
-            return "unknown"
+    distribution = probe = "highspy"
 
     def solve(self, model: ModelArrays, options: SolveOptions) -> SolveOutcome:
         import highspy

@@ -36,7 +36,6 @@ from __future__ import annotations
 import math
 import time
 from collections import deque
-from importlib import metadata
 from typing import Any
 
 import numpy as np
@@ -58,13 +57,6 @@ _MAX_ABS = float(2**53)  # largest integer every float in the model represents e
 _BIG = float(2**62)  # row bounds beyond this are treated as infinite
 _INT_MIN = -(2**63)
 _INT_MAX = 2**63 - 1
-
-
-def _ortools_version() -> str:
-    try:
-        return metadata.version("ortools")
-    except metadata.PackageNotFoundError:  # pragma: no cover - vendored builds
-        return "unknown"
 
 
 def _col_name(model: ModelArrays, j: int) -> str:
@@ -90,6 +82,8 @@ class ScipBackend(Backend):
 
     name = "scip"
     capabilities = Capabilities(mip=True, continuous=True, duals=False)
+    distribution = "ortools"
+    probe = "ortools.linear_solver.python.model_builder_helper"
 
     @classmethod
     def available(cls) -> bool:
@@ -99,9 +93,6 @@ class ScipBackend(Backend):
             return False
         return bool(mbh.ModelSolverHelper("scip").solver_is_supported())
 
-    @classmethod
-    def version(cls) -> str:
-        return _ortools_version()
 
     def solve(self, model: ModelArrays, options: SolveOptions) -> SolveOutcome:
         from ortools.linear_solver.python import model_builder_helper as mbh
@@ -371,18 +362,8 @@ class CpSatBackend(Backend):
 
     name = "cpsat"
     capabilities = Capabilities(mip=True, continuous=False, duals=False)
-
-    @classmethod
-    def available(cls) -> bool:
-        try:
-            from ortools.sat.python import cp_model  # noqa: F401
-        except ImportError:
-            return False
-        return True
-
-    @classmethod
-    def version(cls) -> str:
-        return _ortools_version()
+    distribution = "ortools"
+    probe = "ortools.sat.python.cp_model"
 
     def solve(self, model: ModelArrays, options: SolveOptions) -> SolveOutcome:
         from ortools.sat.python import cp_model

@@ -30,7 +30,6 @@ import re
 import sys
 import tempfile
 import time
-from importlib import metadata
 from typing import Any
 
 import numpy as np
@@ -71,6 +70,7 @@ class CbcBackend(Backend):
 
     name = "cbc"
     capabilities = Capabilities(mip=True, continuous=True, duals=False)
+    distribution = probe = "pulp"
 
     @classmethod
     def available(cls) -> bool:
@@ -79,12 +79,6 @@ class CbcBackend(Backend):
         except ImportError:
             return False
 
-    @classmethod
-    def version(cls) -> str:
-        try:
-            return metadata.version("pulp")
-        except metadata.PackageNotFoundError:  # pragma: no cover - vendored builds
-            return "unknown"
 
     def solve(self, model: ModelArrays, options: SolveOptions) -> SolveOutcome:
         import pulp

@@ -16,23 +16,13 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from procure.common import Violation
 from procure.logistics.network import link_params, penalty_weights
 from procure.logistics.plan import MovementPlan
 from procure.schema.scenario import Scenario
 
 CLOSURE_COLUMNS = ["movement", "member", "item", "priority", "quantity", "tons", "on_time",
                    "late", "short", "max_days_late", "status"]
-
-
-@dataclass(frozen=True)
-class Violation:
-    constraint: str
-    where: str
-    amount: float
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.constraint} at {self.where}: {self.message}"
 
 
 @dataclass(frozen=True)

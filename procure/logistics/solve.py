@@ -10,11 +10,11 @@ import pandas as pd
 
 from procure.backends import SolveOptions, Status, get_backend
 from procure.backends.base import SolveOutcome
+from procure.common import input_hash
 from procure.logistics.evaluate import MovementEvaluation, evaluate_movements
 from procure.logistics.formulation import MovementModel, build
 from procure.logistics.network import compile_network
 from procure.logistics.plan import Delivery, Draw, Move, MovementPlan, Sortie
-from procure.procurement.solve import input_hash
 from procure.schema.scenario import Scenario
 
 BOTTLENECK_COLUMNS = ["resource", "kind", "days_at_capacity", "peak_use", "capacity"]

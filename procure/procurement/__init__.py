@@ -1,6 +1,7 @@
 """The joint procurement model: compile -> formulate -> solve -> plan, evaluate, compare."""
 
-from procure.procurement.evaluate import Evaluation, Violation, evaluate
+from procure.common import Violation
+from procure.procurement.evaluate import Evaluation, evaluate
 from procure.procurement.formulation import FormulationOptions
 from procure.procurement.metrics import Study, study
 from procure.procurement.plan import Launch, Plan, Purchase

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from procure.common import Violation
 from procure.procurement.compile import default_shortfall_penalty
 from procure.procurement.plan import Launch, Plan
 from procure.procurement.shares import nrc_shares
@@ -20,19 +21,6 @@ from procure.schema.scenario import Scenario
 
 PAYMENT_COLUMNS = ["member", "year", "unit_payments", "nrc_payments", "total", "budget"]
 SHORTFALL_COLUMNS = ["member", "capability", "by_year", "required", "delivered", "shortfall"]
-
-
-@dataclass(frozen=True)
-class Violation:
-    """One broken rule: the constraint's name, where, and by how much."""
-
-    constraint: str
-    where: str
-    amount: float
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.constraint} at {self.where}: {self.message}"
 
 
 @dataclass(frozen=True)

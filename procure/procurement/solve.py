@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 
 import numpy as np
 
 from procure.backends import SolveOptions, Status, get_backend
+from procure.common import input_hash
 from procure.procurement.compile import Mode, compile_scenario
 from procure.procurement.evaluate import evaluate
 from procure.procurement.formulation import Formulation, FormulationOptions, build
 from procure.procurement.plan import Launch, Plan, Purchase
 from procure.procurement.result import ProcurementResult
 from procure.schema.scenario import Scenario
-
-
-def input_hash(scenario: Scenario) -> str:
-    """SHA-256 of the scenario's canonical JSON (sorted keys, defaults included)."""
-    text = json.dumps(scenario.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def decode(f: Formulation, x: np.ndarray) -> Plan:
