@@ -21,7 +21,7 @@ from procure.backends import SolveOptions, Status, backend_names
 from procure.errors import ProcureError, ScenarioError, SolverUnavailableError
 
 EXIT_OK, EXIT_ERROR, EXIT_INVALID, EXIT_INFEASIBLE, EXIT_NO_SOLUTION = 0, 1, 2, 3, 4
-DEFAULT_MOVEMENT_TIME_LIMIT = 300.0  # seconds, when --time-limit is not given
+DEFAULT_MOVEMENT_TIME_LIMIT = 600.0  # seconds, when --time-limit is not given
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Joint procurement planning for multinational alliances.")
