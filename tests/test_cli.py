@@ -152,3 +152,28 @@ def test_solve_logistics_scenario(tmp_path: Path) -> None:
     for name in ("moves", "sorties", "draws", "deliveries", "closure", "utilisation",
                  "bottlenecks"):
         assert (out / f"movement_{name}.csv").is_file()
+
+
+def test_bad_logistics_input_exit_2(tmp_path: Path) -> None:
+    """A movement window out of order: exit 2, the field and values named, nothing written."""
+    import yaml
+
+    doc = {
+        "name": "bad", "horizon": {"first_year": 2026, "last_year": 2026},
+        "members": [{"id": "A", "gdp": 1}],
+        "logistics": {
+            "horizon_days": 6,
+            "locations": [{"id": "D", "host": "A", "lat": 50, "lon": 5, "kind": "depot"}],
+            "items": [{"id": "x", "unit_tons": 1}],
+            "movements": [{"id": "m", "member": "A", "item": "x", "quantity": 1,
+                           "destination": "D", "rld": 0, "ald": 3, "ead": 1, "lad": 2,
+                           "rdd": 5}],
+        },
+    }
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    p = run("solve", str(path), "--out", str(tmp_path / "o"))
+    assert p.returncode == 2
+    assert "logistics.movements[0]" in p.stderr and "ald=3" in p.stderr
+    assert "Traceback" not in p.stderr
+    assert not (tmp_path / "o").exists()

@@ -121,6 +121,8 @@ def test_integer_sorties(solver: str) -> None:
     sorties = res.tables()["sorties"]
     assert sorties.sorties.sum() == 2
     assert sorted(sorties.depart_day.tolist()) == [0, 2]
+    moves = res.tables()["moves"]
+    assert moves.lift.tolist() == ["shipx1", "shipx1"] and moves.sorties.sum() == 2
     assert res.evaluation is not None
     assert res.evaluation.late_ton_days == pytest.approx(5 * 2)  # 5 t, 2 days after LAD 1
 

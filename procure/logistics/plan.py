@@ -10,7 +10,7 @@ from procure.logistics.network import link_transit_days
 from procure.schema.scenario import Scenario
 
 MOVE_COLUMNS = ["movement", "member", "item", "link", "origin", "destination", "mode",
-                "depart_day", "arrive_day", "quantity", "tons"]
+                "depart_day", "arrive_day", "quantity", "tons", "lift", "sorties"]
 SORTIE_COLUMNS = ["lift", "member", "link", "origin", "destination", "mode", "depart_day",
                   "arrive_day", "sorties"]
 DRAW_COLUMNS = ["movement", "stock", "owner", "location", "item", "day", "quantity"]
@@ -78,10 +78,20 @@ class MovementPlan:
         mv = {m.id: m for m in lg.movements}
         tons = {it.id: it.unit_tons for it in lg.items}
         transit = link_transit_days(scenario)
+        # the lift each move rides on: the member's sorties on that link, direction and day
+        lift: dict[tuple[str, int, str, int], list[Sortie]] = {}
+        for so in self.sorties:
+            lift.setdefault((so.member, so.link, so.origin, so.depart_day), []).append(so)
+
+        def riding(x: Move) -> tuple[str, int]:
+            used = lift.get((mv[x.movement].member, x.link, x.origin, x.depart_day), [])
+            return " ".join(f"{s.lift}x{s.count}" for s in used), sum(s.count for s in used)
+
         moves = pd.DataFrame(
             [(x.movement, mv[x.movement].member, mv[x.movement].item, x.link, x.origin,
               x.destination, lg.links[x.link].mode, x.depart_day,
-              x.depart_day + transit[x.link], x.quantity, x.quantity * tons[mv[x.movement].item])
+              x.depart_day + transit[x.link], x.quantity, x.quantity * tons[mv[x.movement].item],
+              *riding(x))
              for x in self.moves], columns=MOVE_COLUMNS)
         sorties = pd.DataFrame(
             [(s.lift, s.member, s.link, s.origin, s.destination, lg.links[s.link].mode,
