@@ -407,5 +407,9 @@ def test_reinforcement_plan_is_checked_and_names_bottlenecks() -> None:
     bn = res.bottlenecks()
     assert len(bn) > 0
     assert s.logistics is not None
-    names = ({f.id for f in s.logistics.lift} | {loc.id for loc in s.logistics.locations})
+    locs = {loc.id for loc in s.logistics.locations}
+    names = {f.id for f in s.logistics.lift} | locs | {
+        f"{a}->{b}" for ln in s.logistics.links
+        for a, b in ((ln.origin, ln.destination), (ln.destination, ln.origin))}
     assert set(bn.resource) <= names
+    assert (bn.shadow_price >= 0).all()

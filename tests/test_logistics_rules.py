@@ -87,7 +87,10 @@ def test_mog_cap_delays_arrivals(solver: str) -> None:
     assert res.evaluation.late_ton_days == pytest.approx(10 * 1 + 10 * 2)
     arrivals = sorted(res.tables()["sorties"].arrive_day.tolist())
     assert arrivals == [1, 2, 3]
-    assert "B2" in set(res.bottlenecks().resource)
+    bn = res.bottlenecks().set_index(["resource", "kind"])
+    assert ("B2", "MOG landings") in bn.index
+    # one more landing slot on day 1 would bring the 2-days-late unit in on time
+    assert bn.loc[("B2", "MOG landings"), "shadow_price"] > 0
 
 
 def test_cross_servicing_draw(solver: str) -> None:

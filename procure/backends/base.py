@@ -77,6 +77,7 @@ class SolveOutcome:
     solver: str
     solver_version: str
     message: str = ""
+    row_duals: FloatArray | None = None  # LPs on backends with duals: d objective / d rhs
 
 
 def relative_gap(objective: float | None, bound: float | None) -> float | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -107,7 +108,7 @@ class HighsBackend(Backend):
         if status not in limits and status != ms.kOptimal:
             return SolveOutcome(Status.ERROR, None, None, None, None, seconds, self.name,
                                 self.version(), f"HiGHS model status: {text}")
-        return make_outcome(
+        outcome = make_outcome(
             proven_optimal=status == ms.kOptimal,
             hit_limit=status in limits,
             x=x,
@@ -119,3 +120,7 @@ class HighsBackend(Backend):
             is_mip=model.is_mip,
             message=text,
         )
+        if not model.is_mip and outcome.status == Status.OPTIMAL and info.dual_solution_status == 2:
+            outcome = replace(outcome, row_duals=np.asarray(h.getSolution().row_dual,
+                                                            dtype=np.float64))
+        return outcome

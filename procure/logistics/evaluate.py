@@ -200,11 +200,13 @@ def evaluate_movements(s: Scenario, plan: MovementPlan, *, tol: float = 1e-6
                 "delivered)")
 
     # (4) link capacity, (5) throughput, (6) storage, with members' shares
+    util_rows: list[tuple[str, str, int, float, float]] = []
     for (li, o, d_, day), t in arc_tons.items():
+        if math.isfinite(par[li].capacity):
+            util_rows.append((f"{o}->{d_}", "link", day, t, par[li].capacity))
         if over(t, par[li].capacity):
             bad("(4) link capacity", f"{o}->{d_}/day {day}", t - par[li].capacity,
                 f"{t:.6g} t > {par[li].capacity:.6g} t/day")
-    util_rows: list[tuple[str, str, int, float, float]] = []
     for (loc, day), t in loc_tons.items():
         thr = locs[loc].throughput_tons_per_day
         util_rows.append((loc, "throughput", day, t, math.inf if thr is None else thr))

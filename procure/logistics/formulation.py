@@ -21,6 +21,7 @@ from procure.lp.model import (
     IntArray,
     LinearModel,
     ModelArrays,
+    RowBlock,
     VarBlock,
     match_keys,
 )
@@ -47,6 +48,16 @@ class Cells:
 
 
 @dataclass(frozen=True)
+class CapacityRows:
+    """Which capacity each row of a family is: resource, kind and day (-1: whole plan)."""
+
+    first_row: int
+    kind: str
+    resource: tuple[str, ...]
+    day: IntArray
+
+
+@dataclass(frozen=True)
 class MovementModel:
     """The built model and what is needed to read a solution back."""
 
@@ -59,6 +70,7 @@ class MovementModel:
     deliver: VarBlock
     short: VarBlock
     sorties: VarBlock
+    capacities: tuple[CapacityRows, ...] = ()
 
 
 def _ranges(lo: IntArray, hi: IntArray) -> tuple[IntArray, IntArray]:
@@ -151,6 +163,12 @@ class _Builder:
     deliver: VarBlock
     short: VarBlock
     sorties: VarBlock
+    capacities: list[CapacityRows]
+
+    def _label(self, block: RowBlock, kind: str, resource: list[str], day: IntArray) -> None:
+        """Remember what each row of a capacity family limits (for shadow prices)."""
+        self.capacities.append(CapacityRows(block.start, kind, tuple(resource),
+                                            np.asarray(day, dtype=np.int64)))
 
     def conservation(self) -> None:
         """(1) per movement r, location v, day t: inflow + held-in + drawn = outflow +
@@ -191,8 +209,9 @@ class _Builder:
         n, c = self.n, self.c
         stock = n.src_stock[c.draw_src]
         rows, uniq = _group(stock)
-        self.m.add_constraints("(3) stock", uniq.size, rows, self.draw.index, 1.0,
-                               upper=n.stock_qty[uniq])
+        blk = self.m.add_constraints("(3) stock", uniq.size, rows, self.draw.index, 1.0,
+                                     upper=n.stock_qty[uniq])
+        self._label(blk, "stock", [f"stock {int(s)}" for s in uniq], np.full(uniq.size, -1))
 
     def arc_capacity(self) -> None:
         """(4) sum_r w_r flow[r, a, t] <= Cap_a (tons per day)."""
@@ -202,8 +221,12 @@ class _Builder:
         if not cells.size:
             return
         rows, uniq = _group(c.flow_arc[cells] * n.days + c.flow_day[cells])
-        self.m.add_constraints("(4) link capacity", uniq.size, rows, self.flow.start + cells,
-                               n.mv_tons[c.flow_mv[cells]], upper=n.arc_cap[uniq // n.days])
+        blk = self.m.add_constraints("(4) link capacity", uniq.size, rows,
+                                     self.flow.start + cells, n.mv_tons[c.flow_mv[cells]],
+                                     upper=n.arc_cap[uniq // n.days])
+        arcs = uniq // n.days
+        self._label(blk, "link", [f"{n.location_ids[n.arc_from[a]]}->{n.location_ids[n.arc_to[a]]}"
+                                  for a in arcs], uniq % n.days)
 
     def throughput(self) -> None:
         """(5) tons departing + arriving at v on day t <= Thr_v; (5b) a member's part <=
@@ -222,8 +245,9 @@ class _Builder:
         v, t, cells, w = v[fin], t[fin], cells[fin], w[fin]
         if cells.size:
             rows, uniq = _group(v * h + t)
-            self.m.add_constraints("(5) throughput", uniq.size, rows, self.flow.start + cells, w,
-                                   upper=thr[uniq // h])
+            blk = self.m.add_constraints("(5) throughput", uniq.size, rows,
+                                         self.flow.start + cells, w, upper=thr[uniq // h])
+            self._label(blk, "throughput", [n.location_ids[v_] for v_ in uniq // h], uniq % h)
             mem = n.mv_member[c.flow_mv[cells]]
             capped = n.share_cap[mem, v] < 1.0
             if capped.any():
@@ -250,8 +274,9 @@ class _Builder:
         v, t = c.hold_loc[cells], c.hold_day[cells]
         w = n.mv_tons[c.hold_mv[cells]]
         rows, uniq = _group(v * h + t)
-        self.m.add_constraints("(6) storage", uniq.size, rows, self.hold.start + cells, w,
-                               upper=cap[uniq // h])
+        blk = self.m.add_constraints("(6) storage", uniq.size, rows, self.hold.start + cells, w,
+                                     upper=cap[uniq // h])
+        self._label(blk, "storage", [n.location_ids[v_] for v_ in uniq // h], uniq % h)
         mem = n.mv_member[c.hold_mv[cells]]
         capped = n.share_cap[mem, v] < 1.0
         if capped.any():
@@ -319,8 +344,10 @@ class _Builder:
         spd = np.array([f.sorties_per_day for f in lg.lift])
         avail = np.array([float(f.available) for f in lg.lift])
         same_day = n.arc_days[c.sortie_arc[owner]] == 0
-        self.m.add_constraints("(8) fleet", uniq.size, rows, self.sorties.start + owner,
-                               np.where(same_day, 1.0 / spd[fleet], 1.0), upper=avail[uniq // h])
+        blk = self.m.add_constraints("(8) fleet", uniq.size, rows, self.sorties.start + owner,
+                                     np.where(same_day, 1.0 / spd[fleet], 1.0),
+                                     upper=avail[uniq // h])
+        self._label(blk, "fleet", [lg.lift[f_].id for f_ in uniq // h], uniq % h)
         # (9) pooled fleets: a member's sorties over the plan <= its entitlement
         mpos = {m: i for i, m in enumerate(n.member_ids)}
         ent = np.full((len(lg.lift), len(n.member_ids)), np.inf)
@@ -334,8 +361,11 @@ class _Builder:
             key = c.sortie_fleet[sel] * len(n.member_ids) + c.sortie_member[sel]
             rows, uniq = _group(key)
             f_, m_ = np.divmod(uniq, len(n.member_ids))
-            self.m.add_constraints("(9) entitlement", uniq.size, rows, self.sorties.start + sel,
-                                   1.0, upper=ent[f_, m_])
+            blk = self.m.add_constraints("(9) entitlement", uniq.size, rows,
+                                         self.sorties.start + sel, 1.0, upper=ent[f_, m_])
+            self._label(blk, "entitlement", [f"{lg.lift[a].id}/{n.member_ids[b]}"
+                                             for a, b in zip(f_, m_, strict=True)],
+                        np.full(uniq.size, -1))
         # (10) MOG: air sorties landing at / leaving an airbase per day <= mog x turns
         mog = np.array([np.inf if loc.mog is None else loc.mog * loc.turns_per_day
                         for loc in lg.locations])
@@ -348,8 +378,10 @@ class _Builder:
             if not sel.size:
                 continue
             rows, uniq = _group(v[sel] * h + t[sel])
-            self.m.add_constraints(name, uniq.size, rows, self.sorties.start + sel, 1.0,
-                                   upper=mog[uniq // h])
+            blk = self.m.add_constraints(name, uniq.size, rows, self.sorties.start + sel, 1.0,
+                                         upper=mog[uniq // h])
+            self._label(blk, name.removeprefix("(10) "), [n.location_ids[v_] for v_ in uniq // h],
+                        uniq % h)
 
 
 def build(n: Network) -> MovementModel:
@@ -376,7 +408,7 @@ def build(n: Network) -> MovementModel:
                               upper=np.floor(cap[c.sortie_fleet]) if cap.size else 0.0,
                               cost=sortie_cost[c.sortie_fleet] if cap.size else 0.0,
                               integer=True)
-    b = _Builder(n, c, m, flow, hold, draw, deliver, short, sorties)
+    b = _Builder(n, c, m, flow, hold, draw, deliver, short, sorties, [])
     b.conservation()
     b.demand()
     b.stocks()
@@ -384,7 +416,8 @@ def build(n: Network) -> MovementModel:
     b.throughput()
     b.storage()
     b.lift()
-    return MovementModel(n, c, m.finalize(), flow, hold, draw, deliver, short, sorties)
+    return MovementModel(n, c, m.finalize(), flow, hold, draw, deliver, short, sorties,
+                         tuple(b.capacities))
 
 
 def objective_parts(mm: MovementModel, x: FloatArray) -> dict[str, float]:

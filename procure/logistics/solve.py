@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -17,7 +17,34 @@ from procure.logistics.network import compile_network
 from procure.logistics.plan import Delivery, Draw, Move, MovementPlan, Sortie
 from procure.schema.scenario import Scenario
 
-BOTTLENECK_COLUMNS = ["resource", "kind", "days_at_capacity", "peak_use", "capacity"]
+BOTTLENECK_COLUMNS = ["resource", "kind", "days_at_capacity", "peak_use", "capacity",
+                      "shadow_price"]
+
+
+def shadow_prices(mm: MovementModel, x: np.ndarray) -> dict[tuple[str, str], float]:
+    """Marginal value of one more unit of each capacity (ton/day, vehicle, landing...),
+    in objective units, the largest over the days it binds: the row duals of the LP
+    around the plan, where flows are re-optimised and sorties may be added to the
+    plan's (fractionally) but not removed. An approximation: a whole extra sortie may
+    be worth more or less than the linear estimate."""
+    from procure.backends.highs import HighsBackend
+
+    m = mm.model
+    lower, upper = m.col_lower.copy(), m.col_upper.copy()
+    lower[m.integrality] = np.round(x[m.integrality])
+    lp = replace(m, col_lower=lower, col_upper=upper,
+                 integrality=np.zeros_like(m.integrality))
+    out = HighsBackend().solve(lp, SolveOptions())
+    if out.row_duals is None:
+        return {}
+    prices: dict[tuple[str, str], float] = {}
+    for fam in mm.capacities:
+        duals = -out.row_duals[fam.first_row:fam.first_row + len(fam.resource)]
+        for res, value in zip(fam.resource, duals.tolist(), strict=True):
+            if value > 1e-9:
+                key = (res, fam.kind)
+                prices[key] = max(prices.get(key, 0.0), value)
+    return prices
 
 
 def decode(mm: MovementModel, x: np.ndarray) -> MovementPlan:
@@ -99,6 +126,7 @@ class MovementResult:
     plan: MovementPlan | None = field(default=None, repr=False)
     evaluation: MovementEvaluation | None = field(default=None, repr=False)
     scenario: Scenario | None = field(default=None, repr=False)
+    prices: dict[tuple[str, str], float] = field(default_factory=dict, repr=False)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """moves, sorties, draws, deliveries, closure, utilisation, bottlenecks."""
@@ -111,7 +139,9 @@ class MovementResult:
         return out
 
     def bottlenecks(self, threshold: float = 0.999) -> pd.DataFrame:
-        """Capacities the plan runs at (>= ``threshold`` of capacity), most days first."""
+        """Capacities the plan runs at (>= ``threshold`` of capacity): how many days, and by
+        how much the objective would fall per extra unit of capacity (``shadow_price``,
+        0 when more of it would not help this plan); dearest first."""
         if self.evaluation is None:
             return pd.DataFrame(columns=BOTTLENECK_COLUMNS)
         u = self.evaluation.utilisation
@@ -121,8 +151,10 @@ class MovementResult:
         g = u.groupby(["resource", "kind"]).agg(days_at_capacity=("day", "nunique"),
                                                 peak_use=("used", "max"),
                                                 capacity=("capacity", "max")).reset_index()
-        out: pd.DataFrame = g.sort_values(["days_at_capacity", "peak_use"], ascending=False,
-                                          ignore_index=True)
+        g["shadow_price"] = [self.prices.get((r, k), 0.0)
+                             for r, k in zip(g.resource, g.kind, strict=True)]
+        out: pd.DataFrame = g.sort_values(["shadow_price", "days_at_capacity", "peak_use"],
+                                          ascending=False, ignore_index=True)
         return out
 
     def summary(self) -> dict[str, object]:
@@ -170,9 +202,11 @@ def solve_movements(scenario: Scenario, *, solver: str = "highs",
     else:
         outcome = backend.solve(mm.model, options or SolveOptions())
     plan = evaluation = None
+    prices: dict[tuple[str, str], float] = {}
     if outcome.status.has_solution and outcome.x is not None:
         plan = decode(mm, outcome.x)
         evaluation = evaluate_movements(scenario, plan)
+        prices = shadow_prices(mm, outcome.x)
     return MovementResult(
         scenario_name=scenario.name, status=outcome.status, objective=outcome.objective,
         bound=outcome.bound, gap=outcome.gap, build_seconds=build_seconds,
@@ -180,4 +214,4 @@ def solve_movements(scenario: Scenario, *, solver: str = "highs",
         solver_version=outcome.solver_version, message=outcome.message,
         input_hash=input_hash(scenario),
         model_size=(mm.model.num_cols, mm.model.num_rows, mm.model.num_nonzeros),
-        plan=plan, evaluation=evaluation, scenario=scenario)
+        plan=plan, evaluation=evaluation, scenario=scenario, prices=prices)

@@ -111,8 +111,10 @@ def print_movements(mr: MovementResult, console: Console | None = None, top: int
     bn = mr.bottlenecks()
     if len(bn):
         b = Table(title="Top bottlenecks (capacity fully used)")
-        for col in ("resource", "kind", "days at capacity", "capacity"):
+        for col in ("resource", "kind", "days at capacity", "capacity",
+                    "value of one more unit"):
             b.add_column(col)
         for r in bn.head(top).itertuples(index=False):
-            b.add_row(str(r.resource), str(r.kind), str(r.days_at_capacity), f"{r.capacity:g}")
+            b.add_row(str(r.resource), str(r.kind), str(r.days_at_capacity), f"{r.capacity:g}",
+                      f"{r.shadow_price:.6g}")
         con.print(b)
