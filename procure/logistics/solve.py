@@ -21,7 +21,8 @@ BOTTLENECK_COLUMNS = ["resource", "kind", "days_at_capacity", "peak_use", "capac
                       "shadow_price"]
 
 
-def shadow_prices(mm: MovementModel, x: np.ndarray) -> dict[tuple[str, str], float]:
+def shadow_prices(mm: MovementModel, x: np.ndarray,
+                  time_limit: float | None = None) -> dict[tuple[str, str], float]:
     """Marginal value of one more unit of each capacity (ton/day, vehicle, landing...),
     in objective units, the largest over the days it binds: the row duals of the LP
     around the plan, where flows are re-optimised and sorties may be added to the
@@ -34,8 +35,8 @@ def shadow_prices(mm: MovementModel, x: np.ndarray) -> dict[tuple[str, str], flo
     lower[m.integrality] = np.round(x[m.integrality])
     lp = replace(m, col_lower=lower, col_upper=upper,
                  integrality=np.zeros_like(m.integrality))
-    out = HighsBackend().solve(lp, SolveOptions())
-    if out.row_duals is None:
+    out = HighsBackend().solve(lp, SolveOptions(time_limit=time_limit))
+    if out.row_duals is None:  # not solved to optimality within the limit: no prices
         return {}
     prices: dict[tuple[str, str], float] = {}
     for fam in mm.capacities:
@@ -206,7 +207,8 @@ def solve_movements(scenario: Scenario, *, solver: str = "highs",
     if outcome.status.has_solution and outcome.x is not None:
         plan = decode(mm, outcome.x)
         evaluation = evaluate_movements(scenario, plan)
-        prices = shadow_prices(mm, outcome.x)
+        opts = options or SolveOptions()
+        prices = shadow_prices(mm, outcome.x, opts.time_limit)
     return MovementResult(
         scenario_name=scenario.name, status=outcome.status, objective=outcome.objective,
         bound=outcome.bound, gap=outcome.gap, build_seconds=build_seconds,
