@@ -156,34 +156,30 @@ class ScipBackend(Backend):
 
 
 def _scip_model(model: ModelArrays) -> Any:
-    """A ``ModelBuilderHelper`` holding ``model``; the C++ setters are mapped over arrays."""
+    """A ``ModelBuilderHelper`` holding ``model``, filled from arrays in one C++ call.
+
+    ``fill_model_from_sparse_data`` takes the bounds, costs and the CSR matrix
+    (as ``scipy.sparse.csr_matrix``); integrality is then set for the integer
+    columns only (one C++ call per integer column, none per nonzero).
+    """
+    import scipy.sparse as sp
     from ortools.linear_solver.python import model_builder_helper as mbh
 
     # Any: the pybind stubs type the arrays as ``ndarray[float64]``, which numpy rejects
     helper: Any = mbh.ModelBuilderHelper()
-    helper.add_var_array_with_bounds(
+    matrix = sp.csr_matrix((model.a_value, model.a_index, model.a_start),
+                           shape=(model.num_rows, model.num_cols))
+    helper.fill_model_from_sparse_data(
         np.ascontiguousarray(model.col_lower, dtype=np.float64),
         np.ascontiguousarray(model.col_upper, dtype=np.float64),
-        np.ascontiguousarray(model.integrality, dtype=np.bool_),
-        "",
+        np.ascontiguousarray(model.col_cost, dtype=np.float64),
+        np.ascontiguousarray(model.row_lower, dtype=np.float64),
+        np.ascontiguousarray(model.row_upper, dtype=np.float64),
+        matrix,
     )
-    nz = np.flatnonzero(model.col_cost)
-    helper.set_objective_coefficients(nz.tolist(), model.col_cost[nz].tolist())
+    integer = np.flatnonzero(model.integrality).tolist()
+    deque(map(helper.set_var_integrality, integer, [True] * len(integer)), maxlen=0)
     helper.set_objective_offset(float(model.offset))
-    rows = list(range(model.num_rows))
-    for _ in rows:
-        helper.add_linear_constraint()
-    deque(map(helper.set_constraint_lower_bound, rows, model.row_lower.tolist()), maxlen=0)
-    deque(map(helper.set_constraint_upper_bound, rows, model.row_upper.tolist()), maxlen=0)
-    deque(
-        map(
-            helper.add_term_to_constraint,
-            _row_of_nonzero(model).tolist(),
-            model.a_index.tolist(),
-            model.a_value.tolist(),
-        ),
-        maxlen=0,
-    )
     return helper
 
 

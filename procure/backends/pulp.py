@@ -1,24 +1,27 @@
-"""CBC through PuLP 3.x: the CBC binary bundled with PuLP (or a ``cbc`` on the path).
+"""CBC, the COIN-OR binary PuLP 3.x bundles (or a ``cbc`` on the path).
 
-The PuLP problem is built with one ``LpAffineExpression`` per row from CSR slices
-and registered with ``LpProblem.extend`` (no ``lpSum``, no per-term operator
-overloading).  Every column is put in the objective, zero cost included, so that
-PuLP writes columns that appear in no row and their bounds are honoured.
+The model reaches CBC as an MPS file written from the arrays by HiGHS' C++
+writer (``passModel`` + ``writeModel``): no Python object per nonzero, where
+building PuLP's ``LpAffineExpression`` objects cost ~57x HiGHS' own hand-off.
+PuLP is used for what it ships, the solver binary. Columns are named ``c<j>``
+and rows ``r<i>`` in model order; the objective constant is the MPS objective
+row's right-hand side, which CBC includes in the objective it reports.
 
-Pitfall handled here: PuLP maps CBC's "Stopped on time - objective value ..."
-to ``LpStatusOptimal``.  Only ``sol_status == LpSolutionOptimal`` counts as
-optimal; ``LpSolutionIntegerFeasible`` (and a "Result - Stopped" line in the
-log) mean a limit was hit, reported as ``feasible`` with the incumbent, and the
-bound parsed from CBC's log ("Lower bound:" / "best possible").
+Status: the first line of CBC's solution file ("Optimal", "Infeasible",
+"Integer infeasible", "Unbounded", "Stopped on ... - objective value v") and
+the "Result - ..." line of its log. Only "Optimal" without "Result - Stopped"
+counts as optimal; "Stopped ... objective value" on a MIP is a limit with an
+incumbent (``feasible``); the bound is parsed from the log ("Lower bound:" /
+"best possible"). An LP stopped by a limit reports no solution.
 
 CBC writes solution values with 8 significant digits, so continuous values carry
 a relative error up to ~5e-9; the objective is recomputed from them.
 
-Options: ``timeLimit`` (wall clock), ``gapRel`` (CBC ``ratioGap``); ``threads=n > 1``
+Options: ``-sec`` (wall clock, ``-timeMode elapsed``), ``-ratioGap``; ``threads=n > 1``
 is passed as ``100 + n``, CBC's repeatable parallel search; ``seed`` sets
 ``randomCbcSeed`` and ``randomSeed`` (Clp) to ``seed + 1`` because CBC reads 0 as
-"seed from the clock".  ``extra`` entries become CBC command-line options
-(``{"maxNodes": 100}`` -> ``-maxNodes 100``).  The MPS, solution and log files go
+"seed from the clock". ``extra`` entries become CBC command-line options
+(``{"maxNodes": 100}`` -> ``-maxNodes 100``). The MPS, solution and log files go
 to a private temporary directory that is removed after every solve.
 """
 
@@ -27,10 +30,10 @@ from __future__ import annotations
 import math
 import os
 import re
+import subprocess
 import sys
 import tempfile
 import time
-from typing import Any
 
 import numpy as np
 
@@ -42,7 +45,8 @@ from procure.backends.base import (
     Status,
     make_outcome,
 )
-from procure.lp.model import ModelArrays
+from procure.backends.highs_model import pass_arrays
+from procure.lp.model import FloatArray, ModelArrays
 
 _BOUND_RE = re.compile(r"^Lower bound:\s*(\S+)", re.MULTILINE)
 _PARTIAL_RE = re.compile(r"best possible (\S+?)\)")
@@ -81,39 +85,34 @@ class CbcBackend(Backend):
 
 
     def solve(self, model: ModelArrays, options: SolveOptions) -> SolveOutcome:
-        import pulp
-
         t0 = time.perf_counter()
         path = _cbc_path()
         if path is None:
             return SolveOutcome(Status.ERROR, None, None, None, None, 0.0, self.name,
                                 self.version(), "no CBC executable found")
-        prob, cols = _build(model)
         seed = int(options.seed) % _MAX_SEED + 1
-        cbc_options = [f"randomCbcSeed {seed}", f"randomSeed {seed}"]
-        cbc_options += [f"{k} {v}" for k, v in options.extra.items()]
-        threads = int(options.threads)
+        args = ["-timeMode", "elapsed", "-ratioGap", repr(float(options.mip_gap)),
+                "-randomCbcSeed", str(seed), "-randomSeed", str(seed)]
+        if options.time_limit is not None:
+            args += ["-sec", repr(float(options.time_limit))]
+        if int(options.threads) > 1:
+            args += ["-threads", str(100 + int(options.threads))]
+        for key, value in options.extra.items():
+            args += [f"-{key}", str(value)]
         with tempfile.TemporaryDirectory(prefix="procure-cbc-") as tmp:
-            log_path = os.path.join(tmp, "cbc.log")
-            solver = pulp.COIN_CMD(
-                path=path,
-                msg=False,
-                timeLimit=options.time_limit,
-                gapRel=float(options.mip_gap),
-                threads=100 + threads if threads > 1 else None,
-                options=cbc_options,
-                logPath=log_path,
-            )
-            solver.tmpDir = tmp
-            error: str | None = None
+            mps, sol = os.path.join(tmp, "model.mps"), os.path.join(tmp, "model.sol")
+            write_mps(model, mps)
+            cmd = [path, mps, *args, "-solve" if model.is_mip else "-initialSolve",
+                   "-solution", sol]
             try:
-                prob.solve(solver)
-            except (pulp.PulpError, OSError) as exc:
-                error = f"CBC failed: {exc}"
-            log = ""
-            if os.path.exists(log_path):
-                with open(log_path, encoding="utf-8", errors="replace") as fh:
-                    log = fh.read()
+                run = subprocess.run(cmd, capture_output=True, text=True, errors="replace",
+                                     stdin=subprocess.DEVNULL, check=False)
+                log = run.stdout + run.stderr
+                error = None if run.returncode == 0 and os.path.exists(sol) else (
+                    f"CBC exited with code {run.returncode}")
+            except OSError as exc:
+                log, error = "", f"CBC failed: {exc}"
+            first, values = _read_solution(sol, model.num_cols) if error is None else ("", None)
         if options.verbose and log:
             sys.stdout.write(log)
         seconds = time.perf_counter() - t0
@@ -121,38 +120,27 @@ class CbcBackend(Backend):
             tail = "\n".join(log.strip().splitlines()[-5:])
             return SolveOutcome(Status.ERROR, None, None, None, None, seconds, self.name,
                                 self.version(), f"{error}\n{tail}".strip())
-        return self._outcome(prob, cols, model, log, seconds)
+        return self._outcome(first, values, model, log, seconds)
 
-    def _outcome(self, prob: Any, cols: list[Any], model: ModelArrays, log: str,
+    def _outcome(self, first: str, values: FloatArray | None, model: ModelArrays, log: str,
                  seconds: float) -> SolveOutcome:
-        import pulp
-
         result = _RESULT_RE.findall(log)
-        text = result[-1].strip() if result else pulp.LpStatus.get(prob.status, "unknown")
-        stopped = any(r.startswith("Stopped") for r in result)
-        if prob.status == pulp.LpStatusInfeasible:
+        text = result[-1].strip() if result else first
+        stopped = first.startswith("Stopped") or any(r.startswith("Stopped") for r in result)
+        if first.startswith(("Infeasible", "Integer infeasible")):
             return SolveOutcome(Status.INFEASIBLE, None, None, None, None, seconds, self.name,
                                 self.version(), text)
-        if prob.status == pulp.LpStatusUnbounded:
+        if first.startswith("Unbounded"):
             return SolveOutcome(Status.UNBOUNDED, None, None, None, None, seconds, self.name,
                                 self.version(), text)
-        optimal = prob.sol_status == pulp.LpSolutionOptimal and not stopped
-        hit_limit = stopped or prob.sol_status == pulp.LpSolutionIntegerFeasible
-        if not hit_limit and prob.status == pulp.LpStatusNotSolved:
-            hit_limit = "Stopped" in log
-        if not (optimal or hit_limit):
+        optimal = first.startswith("Optimal") and not stopped
+        if not (optimal or stopped):
             return SolveOutcome(Status.ERROR, None, None, None, None, seconds, self.name,
                                 self.version(), f"CBC status: {text}")
         # an LP iterate cut short by a limit need not be feasible; a MIP incumbent is
-        has_x = optimal or (model.is_mip and prob.sol_status in (
-            pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible))
-        x = None
-        objective = None
-        if has_x:
-            values = [c.varValue for c in cols]
-            if all(v is not None for v in values):
-                x = np.asarray(values, dtype=np.float64)
-                objective = float(model.col_cost @ x + model.offset)
+        has_x = optimal or (model.is_mip and "objective value" in first)
+        x = values if has_x else None
+        objective = None if x is None else float(model.col_cost @ x + model.offset)
         bound = None
         if model.is_mip:
             found = _BOUND_RE.findall(log) or ([] if optimal else _PARTIAL_RE.findall(log))
@@ -165,7 +153,7 @@ class CbcBackend(Backend):
                 bound = objective  # CBC prints no bound line when it closes the gap
         return make_outcome(
             proven_optimal=optimal,
-            hit_limit=hit_limit,
+            hit_limit=stopped,
             x=x,
             objective=objective,
             bound=bound,
@@ -177,39 +165,24 @@ class CbcBackend(Backend):
         )
 
 
-def _build(model: ModelArrays) -> tuple[Any, list[Any]]:
-    """The PuLP problem for ``model`` and its columns in model order."""
-    import pulp
+def write_mps(model: ModelArrays, path: str) -> None:
+    """Write ``model`` as an MPS file with HiGHS' writer (columns ``c<j>``, rows ``r<i>``)."""
+    import highspy
 
-    prob = pulp.LpProblem(model.name.replace(" ", "_") or "model", pulp.LpMinimize)
-    lower = [_finite(v) for v in model.col_lower.tolist()]
-    upper = [_finite(v) for v in model.col_upper.tolist()]
-    kinds = [pulp.LpInteger if i else pulp.LpContinuous for i in model.integrality.tolist()]
-    cols = [
-        prob.add_variable(f"x{j}", lo, up, kind)
-        for j, (lo, up, kind) in enumerate(zip(lower, upper, kinds, strict=True))
-    ]
-    prob.setObjective(pulp.LpAffineExpression(
-        zip(cols, model.col_cost.tolist(), strict=True), constant=float(model.offset)))
-    col_array = np.empty(len(cols), dtype=object)
-    col_array[:] = cols
-    term_col = col_array[model.a_index].tolist()  # the variable of every nonzero, in CSR order
-    start = model.a_start.tolist()
-    value = model.a_value.tolist()
-    row_lower = model.row_lower.tolist()
-    row_upper = model.row_upper.tolist()
-    rows: dict[str, Any] = {}
-    for r in range(model.num_rows):
-        s, e = start[r], start[r + 1]
-        expr = pulp.LpAffineExpression(zip(term_col[s:e], value[s:e], strict=True))
-        lo, up = row_lower[r], row_upper[r]
-        if lo == up:
-            rows[f"e{r}"] = pulp.LpConstraint(expr, pulp.LpConstraintEQ, f"e{r}", lo)
-            continue
-        if math.isfinite(lo):
-            rows[f"g{r}"] = pulp.LpConstraint(expr, pulp.LpConstraintGE, f"g{r}", lo)
-            expr = expr.copy()  # a ranged row becomes two constraints
-        if math.isfinite(up):
-            rows[f"l{r}"] = pulp.LpConstraint(expr, pulp.LpConstraintLE, f"l{r}", up)
-    prob.extend(rows)
-    return prob, cols
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    pass_arrays(h, model)
+    h.writeModel(path)
+
+
+def _read_solution(path: str, num_cols: int) -> tuple[str, FloatArray | None]:
+    """CBC's status line and the column values (unlisted columns are zero)."""
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        first = fh.readline().strip()
+        lines = fh.read().split("\n")
+    x = np.zeros(num_cols)
+    for line in lines:
+        parts = line.replace("**", " ").split()
+        if len(parts) >= 3 and parts[1].startswith("c"):
+            x[int(parts[1][1:])] = float(parts[2])
+    return first, x
