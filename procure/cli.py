@@ -221,6 +221,37 @@ def import_orlib(
               highlight=False)
 
 
+@app.command()
+def bench(
+    profile: Annotated[str, typer.Option(
+        "--profile", help="smoke (seconds) | quick (minutes) | full (the published run)")
+    ] = "quick",
+    out_dir: Annotated[Path, typer.Option(
+        "--out", help="Folder for results.json and RESULTS.md.")] = Path("benchmarks"),
+    only: Annotated[str | None, typer.Option(
+        "--only", help="Comma-separated sections: build,solve,orlib,hard,lp.")] = None,
+) -> None:
+    """Run the benchmark suite: build against PuLP and the highspy floor, backends side
+    by side, OR-Library and hard instances against direct HiGHS models, LP methods."""
+    from procure.bench.cases import PROFILES
+    from procure.bench.suite import SECTIONS, run_suite
+
+    if profile not in PROFILES:
+        _fail(EXIT_INVALID, f"--profile: unknown profile {profile!r}; choose one of "
+                            f"{', '.join(PROFILES)}")
+    sections = None
+    if only is not None:
+        sections = tuple(x.strip() for x in only.split(",") if x.strip())
+        bad = [x for x in sections if x not in SECTIONS]
+        if bad or not sections:
+            _fail(EXIT_INVALID, f"--only: unknown section(s) {', '.join(bad) or repr(only)}; "
+                                f"choose from {', '.join(SECTIONS)}")
+    run_suite(profile, out_dir, sections=sections,
+              log=lambda line: out.print(line, highlight=False))
+    out.print(f"wrote {out_dir / 'RESULTS.md'} and {out_dir / 'results.json'}",
+              highlight=False)
+
+
 def main() -> None:
     """Entry point. Usage errors exit 2 (reported by the CLI framework); anything
     unexpected becomes a one-line message and exit 1, never a traceback."""

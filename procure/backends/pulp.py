@@ -10,8 +10,8 @@ row's right-hand side, which CBC includes in the objective it reports.
 Status: the first line of CBC's solution file ("Optimal", "Infeasible",
 "Integer infeasible", "Unbounded", "Stopped on ... - objective value v") and
 the "Result - ..." line of its log. Only "Optimal" without "Result - Stopped"
-counts as optimal; "Stopped ... objective value" on a MIP is a limit with an
-incumbent (``feasible``); the bound is parsed from the log ("Lower bound:" /
+counts as optimal; "Stopped on ... - objective value" on a MIP is a limit with an
+incumbent (``feasible``), unless CBC says "no integer solution - continuous used"; the bound is parsed from the log ("Lower bound:" /
 "best possible"). An LP stopped by a limit reports no solution.
 
 CBC writes solution values with 8 significant digits, so continuous values carry
@@ -138,7 +138,9 @@ class CbcBackend(Backend):
             return SolveOutcome(Status.ERROR, None, None, None, None, seconds, self.name,
                                 self.version(), f"CBC status: {text}")
         # an LP iterate cut short by a limit need not be feasible; a MIP incumbent is
-        has_x = optimal or (model.is_mip and "objective value" in first)
+        has_x = optimal or (model.is_mip and "objective value" in first
+                            and "no integer solution" not in first
+                            and "No feasible solution found" not in log)
         x = values if has_x else None
         objective = None if x is None else float(model.col_cost @ x + model.offset)
         bound = None

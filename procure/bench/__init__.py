@@ -1,0 +1,1 @@
+"""The benchmark suite (``procure bench``) and the reference models it measures against."""
