@@ -229,7 +229,7 @@ def bench(
     out_dir: Annotated[Path, typer.Option(
         "--out", help="Folder for results.json and RESULTS.md.")] = Path("benchmarks"),
     only: Annotated[str | None, typer.Option(
-        "--only", help="Comma-separated sections: build,solve,orlib,hard,lp.")] = None,
+        "--only", help="Comma-separated sections: build,solve,orlib,linking,hard,lp.")] = None,
 ) -> None:
     """Run the benchmark suite: build against PuLP and the highspy floor, backends side
     by side, OR-Library and hard instances against direct HiGHS models, LP methods."""

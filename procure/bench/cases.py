@@ -27,7 +27,7 @@ SIZES: dict[Kind, dict[str, tuple[int, int, int, int]]] = {
     "procurement": {
         "xs": (20, 8, 3, 8),  # ~1e4 nonzeros
         "s": (40, 15, 3, 10),  # ~1e5
-        "m": (75, 27, 4, 15),  # ~1e6
+        "m": (80, 30, 4, 15),  # ~1e6
         "l": (200, 60, 6, 25),  # ~1e7
     },
     "logistics": {

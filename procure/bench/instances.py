@@ -71,6 +71,26 @@ def orlib_instance(name: str, repeats: int, time_limit: float) -> dict[str, Any]
     }
 
 
+def linking_run(name: str, repeats: int, time_limit: float) -> dict[str, Any]:
+    """The product on one OR-Library instance with strong and with weak linking (2a)."""
+    from procure.bench.cflp import solve_product
+
+    path = shared_data() / "orlib-cflp" / f"{name}.txt"
+    best = optimum(name)
+    out: dict[str, Any] = {"instance": name, "repeats": repeats}
+    runs: dict[str, list[dict[str, Any]]] = {"strong": [], "weak": []}
+    for _ in range(repeats):
+        for variant in runs:
+            runs[variant].append(solve_product(str(path), None, time_limit=time_limit,
+                                               strong_linking=variant == "strong"))
+    for variant, rs in runs.items():
+        out[variant] = {"solve": float(statistics.median(r["solve_seconds"] for r in rs)),
+                        "status": rs[-1]["status"], "objective": rs[-1]["objective"],
+                        "rel_err": _rel_err(rs[-1]["objective"], best),
+                        "rows": rs[-1]["size"][1]}
+    return out
+
+
 def hard_instance_run(name: str, contender: str, time_limit: float) -> dict[str, Any]:
     """One proof attempt: ``contender`` is ``plain-weak``, ``plain-strong`` or ``ours``."""
     from procure.bench.cases import hard_instance

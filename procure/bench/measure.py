@@ -4,13 +4,15 @@ The suite runs every measurement in a fresh interpreter (``python -m
 procure.bench.measure SPEC``) so that peak memory belongs to that measurement
 alone and a crashing solver cannot take the suite down. The child prints one
 JSON line. Peak memory is the kernel's high-water mark of resident memory
-(``VmHWM``), reset after the input is generated (``/proc/self/clear_refs``), minus
-the resident memory at that point: what the build itself added at its peak.
+(``VmHWM``), reset after the input is generated and freed heap is returned to the
+OS (``malloc_trim``, ``/proc/self/clear_refs``), minus the resident memory at that
+point: what the build itself added at its peak.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import gc
 import json
 import statistics
@@ -72,8 +74,14 @@ def _status_kib(field: str) -> int:
 
 
 def _reset_peak() -> int:
-    """Reset the resident high-water mark; the resident KiB now."""
+    """Hand freed heap back to the OS, reset the resident high-water mark; resident KiB now.
+
+    Without the trim, memory freed earlier (e.g. by generating the input) stays
+    resident and a later allocation reusing it would not show as growth.
+    """
     gc.collect()
+    with contextlib.suppress(OSError, AttributeError):  # glibc only
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
     with contextlib.suppress(OSError):  # not Linux, or not permitted: peak since start
         Path("/proc/self/clear_refs").write_text("5")
     return _status_kib("VmRSS")
@@ -89,61 +97,74 @@ def _size(model: ModelArrays) -> dict[str, int]:
 
 
 def measure_build(kind: Kind, size: str, contender: str, repeats: int) -> dict[str, Any]:
-    """Median times of ``repeats`` builds of one contender (``ours``, ``floor``, ``pulp``)."""
+    """Median times of ``repeats`` builds of one contender: ``ours``, ``floor``,
+    ``floor-lp`` (the object-API floor) or ``pulp``, after one untimed warm-up build
+    (skipped for PuLP from 1e6 nonzeros, where it would take minutes and first-call
+    costs are negligible); then one more build for peak memory (apart, so that
+    returning memory to the OS does not slow a timed build)."""
+    import highspy
+    import pulp  # noqa: F401  imported before any timing, for every contender
+
     from procure.backends.highs_model import pass_arrays
-    from procure.bench.references import floor_handoff, pulp_build, pulp_data, pulp_handoff
+    from procure.bench.references import (
+        floor_handoff,
+        floor_lp_handoff,
+        pulp_build,
+        pulp_data,
+        pulp_handoff,
+    )
 
     scenario = scenario_for(kind, size)
-    times: dict[str, list[float]] = {}
-
-    def record(**parts: float) -> None:
-        for key, value in parts.items():
-            times.setdefault(key, []).append(value)
-
-    if contender == "ours":
-        import highspy
-
-        base = _reset_peak()
-        model = None
-        for _ in range(repeats):
-            model = None
-            compile_s, build_s, model = build_ours(kind, scenario)
-            t0 = time.perf_counter()
-            h = highspy.Highs()  # the HiGHS backend's hand-off, up to run()
-            h.setOptionValue("output_flag", False)
-            h.setOptionValue("threads", 1)
-            pass_arrays(h, model)
-            record(compile=compile_s, build=build_s, handoff=time.perf_counter() - t0)
-            del h
-        assert model is not None
-        out: dict[str, Any] = _size(model)
-    else:
+    model: ModelArrays | None = None
+    if contender != "ours":
         _, _, model = build_ours(kind, scenario)
-        out = _size(model)
-        if contender == "floor":
-            base = _reset_peak()
-            for _ in range(repeats):
-                t0 = time.perf_counter()
-                h = floor_handoff(model)
-                record(handoff=time.perf_counter() - t0)
-                del h
-        elif contender == "pulp":
-            data = pulp_data(model)
-            del model
-            base = _reset_peak()
-            for _ in range(repeats):
-                t0 = time.perf_counter()
-                prob = pulp_build(data)
-                t1 = time.perf_counter()
-                h = pulp_handoff(prob)
-                record(build=t1 - t0, handoff=time.perf_counter() - t1)
-                del prob, h
-                gc.collect()
-        else:
-            raise ValueError(f"unknown contender {contender!r}")
+    out: dict[str, Any] = {} if model is None else _size(model)
+
+    def ours() -> dict[str, float]:
+        compile_s, build_s, m = build_ours(kind, scenario)
+        out.update(_size(m))
+        t0 = time.perf_counter()
+        h = highspy.Highs()  # the HiGHS backend's hand-off, up to run()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("threads", 1)
+        pass_arrays(h, m)
+        return {"compile": compile_s, "build": build_s, "handoff": time.perf_counter() - t0}
+
+    def floor() -> dict[str, float]:
+        assert model is not None
+        handoff = floor_handoff if contender == "floor" else floor_lp_handoff
+        t0 = time.perf_counter()
+        handoff(model)
+        return {"handoff": time.perf_counter() - t0}
+
+    if contender == "pulp":
+        assert model is not None
+        data = pulp_data(model)
+        model = None
+
+    def idiomatic() -> dict[str, float]:
+        t0 = time.perf_counter()
+        prob = pulp_build(data)
+        t1 = time.perf_counter()
+        pulp_handoff(prob)
+        return {"build": t1 - t0, "handoff": time.perf_counter() - t1}
+
+    runs = {"ours": ours, "floor": floor, "floor-lp": floor, "pulp": idiomatic}
+    if contender not in runs:
+        raise ValueError(f"unknown contender {contender!r}")
+    run = runs[contender]
+    if contender != "pulp" or out["nnz"] < 10**6:
+        run()  # warm-up, untimed: first-call costs (lazy initialisation, first page touches)
+    times: dict[str, list[float]] = {}
+    for _ in range(repeats):
+        for key, value in run().items():
+            times.setdefault(key, []).append(value)
+        gc.collect()
+    base = _reset_peak()
+    run()
+    out["peak_mib"] = _peak_mib(base)
     out.update({k: statistics.median(v) for k, v in times.items()})
     out["total"] = sum(out.get(k, 0.0) for k in ("compile", "build", "handoff"))
-    out["peak_mib"] = _peak_mib(base)
     out["repeats"] = repeats
     return out
 
@@ -215,6 +236,10 @@ def main(argv: list[str] | None = None) -> None:
         from procure.bench.instances import orlib_instance
 
         result = orlib_instance(**spec)
+    elif task == "linking":
+        from procure.bench.instances import linking_run
+
+        result = linking_run(**spec)
     elif task == "hard":
         from procure.bench.instances import hard_instance_run
 

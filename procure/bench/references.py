@@ -3,6 +3,10 @@
 - **floor**: the finished constraint matrix handed straight to highspy as
   arrays (``Highs()`` + ``passModel`` of the CSR arrays): what any builder must
   pay to get a model into the solver.
+- **floor, object API**: the same arrays assigned to the fields of a
+  ``highspy.HighsLp`` (highspy's documented object route; each field is copied
+  element by element into a C++ vector) and ``passModel(lp)``. Reported for
+  context: it is the slower of highspy's two array routes.
 - **PuLP, idiomatic**: the same model written the way PuLP's documentation
   writes models: one variable per column in a dict (``prob.add_variable``), the objective and every
   row as ``lpSum`` over a dict of ``{column: coefficient}``, added with ``+=``;
@@ -31,6 +35,31 @@ def floor_handoff(model: ModelArrays) -> Any:
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     pass_arrays(h, model)
+    return h
+
+
+def floor_lp_handoff(model: ModelArrays) -> Any:
+    """The object-API floor: ``HighsLp`` fields set from the arrays, then ``passModel(lp)``."""
+    import highspy
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    lp = highspy.HighsLp()
+    lp.num_col_ = model.num_cols
+    lp.num_row_ = model.num_rows
+    lp.offset_ = float(model.offset)
+    lp.col_cost_ = model.col_cost
+    lp.col_lower_ = model.col_lower
+    lp.col_upper_ = model.col_upper
+    lp.row_lower_ = model.row_lower
+    lp.row_upper_ = model.row_upper
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.start_ = model.a_start
+    lp.a_matrix_.index_ = model.a_index
+    lp.a_matrix_.value_ = model.a_value
+    kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
+    lp.integrality_ = [kinds[int(i)] for i in model.integrality.tolist()]
+    h.passModel(lp)
     return h
 
 

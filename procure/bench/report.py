@@ -148,22 +148,25 @@ def build_tables(res: dict[str, Any]) -> list[str]:
     for kind, data in (res.get("build") or {}).items():
         lines += [f"### {kind}", ""]
         head = ["size", "generator", "cols / rows / nnz", "ours: compile", "build", "hand-off",
-                "total", "floor", "PuLP: build", "hand-off", "total", "ours / floor",
-                "PuLP / ours", "peak MiB: ours", "PuLP", "reps ours / PuLP"]
+                "total", "floor", "floor (object API)", "PuLP: build", "hand-off", "total",
+                "ours / floor",
+                "ours / object-API floor", "PuLP / ours", "peak MiB: ours", "PuLP",
+                "reps ours / PuLP"]
         rows = []
         for r in data["rows"]:
             o, fl, p = r["ours"], r["floor"], r["pulp"]
             if "error" in o:
-                rows.append([r["size"], str(r["params"]), o["error"], *[""] * 13])
+                rows.append([r["size"], str(r["params"]), o["error"], *[""] * 15])
                 continue
             rows.append([
                 r["size"], str(tuple(r["params"])),
                 f"{o['cols']} / {o['rows']} / {o['nnz']}",
                 _ms(o.get("compile")), _ms(o.get("build")), _ms(o.get("handoff")),
-                _ms(o.get("total")), _ms(fl.get("total")),
+                _ms(o.get("total")), _ms(fl.get("total")), _ms(r["floor-lp"].get("total")),
                 _ms(p.get("build")) or p.get("skipped", p.get("error", "")),
                 _ms(p.get("handoff")), _ms(p.get("total")),
-                _x(r.get("ours_over_floor")), _x(r.get("pulp_over_ours")),
+                _x(r.get("ours_over_floor")), _x(r.get("ours_over_floor_lp")),
+                _x(r.get("pulp_over_ours")),
                 _f(o.get("peak_mib")), _f(p.get("peak_mib")),
                 f"{o.get('repeats')} / {p.get('repeats', '')}",
             ])
@@ -232,6 +235,24 @@ def orlib_table(res: dict[str, Any]) -> list[str]:
     return ["Times in ms, medians of the interleaved repeats.", "", *_table(head, body)]
 
 
+def linking_table(res: dict[str, Any]) -> list[str]:
+    rows = [r for r in res.get("linking") or [] if "strong" in r]
+    head = ["instance", "strong: rows", "solve s", "status", "weak: rows", "solve s", "status",
+            "weak / strong", "rel. err strong / weak"]
+    body = []
+    ratios = []
+    for r in rows:
+        s, w = r["strong"], r["weak"]
+        ratio = w["solve"] / s["solve"] if s["solve"] > 0 else None
+        if ratio is not None:
+            ratios.append(ratio)
+        body.append([r["instance"], str(s["rows"]), _f(s["solve"]), s["status"], str(w["rows"]),
+                     _f(w["solve"]), w["status"], _x(ratio),
+                     f"{_f(s['rel_err'])} / {_f(w['rel_err'])}"])
+    return [*_table(head, body),
+            f"Weak / strong solve time, geometric mean: {_x(geomean(ratios))}.", ""]
+
+
 def hard_table(res: dict[str, Any]) -> list[str]:
     rows = res.get("hard") or []
     head = ["instance", "contender", "status", "build s", "solve s", "time s", "objective",
@@ -260,6 +281,34 @@ def lp_table(res: dict[str, Any]) -> list[str]:
     return _table(head, body)
 
 
+def choices(res: dict[str, Any]) -> list[str]:
+    """The defaults and formulation choices, each with the evidence of this run."""
+    out = []
+    wins = fastest(res.get("solve") or [])
+    if wins:
+        ours = [case for case, w in wins.items() if w.startswith(DEFAULT_BACKEND + " ")]
+        out.append(f"- **Default backend `{DEFAULT_BACKEND}`**: fastest (proven optimal first, "
+                   f"then smallest gap, then time) in {len(ours)} of {len(wins)} cases of "
+                   "section 2; where another backend wins, the table names it, and "
+                   "`--solver` selects it.")
+    link = [r for r in res.get("linking") or [] if "strong" in r and r["strong"]["solve"] > 0]
+    if link:
+        g = geomean([r["weak"]["solve"] / r["strong"]["solve"] for r in link])
+        out.append(f"- **Strong linking (2a) on by default**: weak / strong solve time "
+                   f"{_x(g)} (geometric mean over {len(link)} OR-Library instances).")
+    hard = [r for r in res.get("hard") or [] if r.get("contender", "").startswith("plain")]
+    if hard:
+        txt = "; ".join(f"{r['instance']} {r['contender']} {r.get('status')} "
+                        f"{_f(r.get('time'))} s" for r in hard)
+        out.append(f"- **Plain models on the hard instances**: {txt}.")
+    lp = [r for r in res.get("lp") or [] if r.get("status") == "optimal"]
+    if lp:
+        best = min(lp, key=lambda r: r["seconds"])
+        out.append(f"- **LP method**: fastest proven on the movement LP relaxation: "
+                   f"`{best['method']}` ({best['seconds']:.3g} s); see section 5.")
+    return out
+
+
 def render_markdown(res: dict[str, Any]) -> str:
     m = res["machine"]
     prof = res["profile"]
@@ -285,6 +334,10 @@ def render_markdown(res: dict[str, Any]) -> str:
         "## Targets",
         "",
         *_table(["target", "measured", "met"], target_rows(res)),
+        "## Choices this run supports",
+        "",
+        *choices(res),
+        "",
     ]
     if res.get("build"):
         lines += [
@@ -293,8 +346,10 @@ def render_markdown(res: dict[str, Any]) -> str:
             "*ours* = the product from a validated scenario: `compile` (scenario to "
             "arrays), `build` (the formulation's numpy index arithmetic and CSR assembly), "
             "*hand-off* (`Highs()` + `passModel`). *floor* = the finished arrays handed to "
-            "`passModel`. *PuLP* = the same matrix built idiomatically (variable dict, "
-            "`lpSum` over dicts, `+=`), then PuLP's own HiGHS hand-off. Times in ms. Peak "
+            "`passModel` in one call (pointer API); *floor (object API)* = the same arrays "
+            "assigned to a `HighsLp` and passed with `passModel(lp)`. *PuLP* = the same "
+            "matrix built idiomatically (variable dict, `lpSum` over dicts, `+=`), then "
+            "PuLP's own HiGHS hand-off. Times in ms. Peak "
             "memory = resident high-water mark during the builds minus resident memory "
             "before them.",
             "",
@@ -313,6 +368,11 @@ def render_markdown(res: dict[str, Any]) -> str:
                   "`import_cflp` (parse + validation) then `solve` (compile, build, "
                   "solve, decode, evaluator excluded from the solve time).", "",
                   *orlib_table(res)]
+    if res.get("linking"):
+        lines += ["### Formulation choice: strong against weak linking (2a)", "",
+                  "The product on each instance with the per-(program, member) linking rows "
+                  "(2a) and without them (capacity rows only); solve time in s, median of "
+                  "the repeats.", "", *linking_table(res)]
     if res.get("hard"):
         lines += ["## 4. Hard instances: time to a proof of optimality", "",
                   "Plain = the textbook model written straight against highspy, weak "

@@ -10,7 +10,8 @@
 2. the backend comparison: every available backend solves each generated size
    and the named scenarios (sample alliance, reinforcement) under the profile's
    time limit: build and solve time, status, objective, bound, gap, evaluator;
-3. OR-Library ``cap*``: product against the direct HiGHS model (total time);
+3. OR-Library ``cap*``: product against the direct HiGHS model (total time), and
+   the product's strong against weak linking (the formulation choice);
 4. hard CFLP instances: proof time, product against the plain HiGHS models;
 5. LP methods on the movement model's LP relaxation.
 
@@ -114,7 +115,7 @@ def build_sweep(profile: Profile, log: Log) -> dict[str, Any]:
             nnz = int(probe.get("nnz", 0))
             reps = _repeats(profile, nnz)
             row: dict[str, Any] = {"size": size, "params": SIZES[kind][size]}
-            for contender in ("ours", "floor", "pulp"):
+            for contender in ("ours", "floor", "floor-lp", "pulp"):
                 if contender == "pulp" and nnz > profile.pulp_max_nnz:
                     row[contender] = {"skipped": f"above {profile.pulp_max_nnz} nonzeros"}
                     continue
@@ -126,6 +127,8 @@ def build_sweep(profile: Profile, log: Log) -> dict[str, Any]:
             ours, floor, pulp = row["ours"], row["floor"], row["pulp"]
             if "total" in ours and "total" in floor:
                 row["ours_over_floor"] = ours["total"] / floor["total"]
+            if "total" in ours and "total" in row["floor-lp"]:
+                row["ours_over_floor_lp"] = ours["total"] / row["floor-lp"]["total"]
             if "total" in ours and "total" in pulp:
                 row["pulp_over_ours"] = pulp["total"] / ours["total"]
                 row["pulp_build_over_ours_build"] = pulp["build"] / (ours["compile"]
@@ -183,6 +186,18 @@ def orlib_rows(profile: Profile, log: Log) -> list[dict[str, Any]]:
     return rows
 
 
+def linking_rows(profile: Profile, log: Log) -> list[dict[str, Any]]:
+    """Strong against weak linking (2a) in the product, on the OR-Library instances."""
+    rows = []
+    for name in profile.orlib:
+        r = run_child({"task": "linking", "name": name, "repeats": profile.orlib_repeats,
+                       "time_limit": 600.0}, timeout=3600)
+        log(f"linking {name}: strong {r.get('strong', {}).get('solve')} "
+            f"weak {r.get('weak', {}).get('solve')}")
+        rows.append(r)
+    return rows
+
+
 def hard_rows(profile: Profile, log: Log) -> list[dict[str, Any]]:
     rows = []
     for name in profile.hard:
@@ -219,6 +234,7 @@ SECTIONS: dict[str, Callable[[Profile, Log], Any]] = {
     "build": build_sweep,
     "solve": backend_matrix,
     "orlib": orlib_rows,
+    "linking": linking_rows,
     "hard": hard_rows,
     "lp": lp_rows,
 }
@@ -234,7 +250,7 @@ def run_suite(profile_name: str, out_dir: Path, *, sections: tuple[str, ...] | N
     unknown = [s for s in chosen if s not in SECTIONS]
     if unknown:
         raise ValueError(f"unknown section(s) {unknown}; choose from {list(SECTIONS)}")
-    needs_data = {"orlib", "hard"} & set(chosen)
+    needs_data = {"orlib", "linking", "hard"} & set(chosen)
     if needs_data and not (shared_data() / "orlib-cflp").is_dir():
         log(f"no public instances at {shared_data()}: skipping {sorted(needs_data)}")
         chosen = tuple(s for s in chosen if s not in needs_data)

@@ -6,9 +6,10 @@
 
 Variables are added in named *blocks* (one array per family, e.g. ``buy[k, t]``),
 constraints in named *row families* given as COO triplets over local row numbers.
-Nothing here loops over nonzeros in Python: :meth:`LinearModel.finalize` stacks the
-triplets and sorts them once into compressed sparse rows (CSR), the form every
-backend hands straight to its solver.
+Nothing here loops over nonzeros in Python: each family is put in compressed sparse
+row (CSR) order when it is added (sorted by row, then column; repeated entries
+summed, zeros dropped), and :meth:`LinearModel.finalize` only concatenates the
+pieces into the CSR arrays every backend hands straight to its solver.
 """
 
 from __future__ import annotations
@@ -122,12 +123,13 @@ class LinearModel:
     _cost: list[FloatArray] = field(default_factory=list)
     _int: list[BoolArray] = field(default_factory=list)
     _blocks: list[VarBlock] = field(default_factory=list)
-    _rows: list[IntArray] = field(default_factory=list)
-    _cols: list[IntArray] = field(default_factory=list)
+    _counts: list[IntArray] = field(default_factory=list)  # nonzeros per row, per family
+    _cols: list[IntArray] = field(default_factory=list)  # CSR column indices, per family
     _vals: list[FloatArray] = field(default_factory=list)
     _rlo: list[FloatArray] = field(default_factory=list)
     _rhi: list[FloatArray] = field(default_factory=list)
     _row_blocks: list[RowBlock] = field(default_factory=list)
+    _names: set[str] = field(default_factory=set)
     num_cols: int = 0
     num_rows: int = 0
     offset: float = 0.0
@@ -143,8 +145,9 @@ class LinearModel:
         integer: bool | npt.ArrayLike = False,
     ) -> VarBlock:
         """Add ``size`` columns; scalar arguments broadcast to the whole block."""
-        if any(b.name == name for b in self._blocks):
+        if name in self._names:
             raise ValueError(f"duplicate variable block {name!r}")
+        self._names.add(name)
         block = VarBlock(name, self.num_cols, int(size))
         self._lb.append(np.broadcast_to(np.asarray(lower, dtype=np.float64), (size,)).copy())
         self._ub.append(np.broadcast_to(np.asarray(upper, dtype=np.float64), (size,)).copy())
@@ -179,9 +182,10 @@ class LinearModel:
         if c.size and (c.min() < 0 or c.max() >= self.num_cols):
             raise ValueError(f"{name}: column index out of range")
         block = RowBlock(name, self.num_rows, int(num_rows))
-        self._rows.append(r + self.num_rows)
+        r, c, v = _csr_order(r, c, v, self.num_cols)
+        self._counts.append(np.bincount(r, minlength=int(num_rows)))
         self._cols.append(c)
-        self._vals.append(v.copy())
+        self._vals.append(v)
         self._rlo.append(np.broadcast_to(np.asarray(lower, dtype=np.float64), (num_rows,)).copy())
         self._rhi.append(np.broadcast_to(np.asarray(upper, dtype=np.float64), (num_rows,)).copy())
         self._row_blocks.append(block)
@@ -195,41 +199,14 @@ class LinearModel:
                                                         (block.size,))
 
     def finalize(self) -> ModelArrays:
-        """Stack every block into one CSR model (duplicates summed, zeros dropped).
-
-        The triplets are ordered by the key ``row * num_cols + col``. Families are
-        appended in row order and most emit their rows in order, so the stable sort
-        (timsort, which merges presorted runs) is close to linear; duplicates are
-        then adjacent and are summed without a second sort.
-        """
+        """Stack every block into one CSR model (each family is already in CSR order)."""
 
         def cat_f(parts: list[FloatArray]) -> FloatArray:
             return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float64)
 
-        rows = np.concatenate(self._rows) if self._rows else np.zeros(0, dtype=np.int64)
-        cols = np.concatenate(self._cols) if self._cols else np.zeros(0, dtype=np.int64)
-        vals = cat_f(self._vals)
-        ncols = max(self.num_cols, 1)
-        key = rows * ncols + cols
-        del rows, cols
-        if key.size > 1 and not bool((key[1:] > key[:-1]).all()):
-            order = np.argsort(key, kind="stable")
-            key, vals = key[order], vals[order]
-            del order
-            new = np.empty(key.size, dtype=np.bool_)
-            new[0] = True
-            np.not_equal(key[1:], key[:-1], out=new[1:])
-            if not new.all():  # repeated (row, col): sum the run
-                first = np.flatnonzero(new)
-                vals = np.add.reduceat(vals, first)
-                key = key[first]
-        keep = vals != 0.0
-        if not keep.all():
-            key, vals = key[keep], vals[keep]
-        r = key // ncols
-        c = key - r * ncols
         start = np.zeros(self.num_rows + 1, dtype=np.int64)
-        np.cumsum(np.bincount(r, minlength=self.num_rows), out=start[1:])
+        if self._counts:
+            np.cumsum(np.concatenate(self._counts), out=start[1:])
         integ = np.concatenate(self._int) if self._int else np.zeros(0, dtype=np.bool_)
         return ModelArrays(
             name=self.name,
@@ -240,12 +217,38 @@ class LinearModel:
             row_lower=cat_f(self._rlo),
             row_upper=cat_f(self._rhi),
             a_start=start,
-            a_index=c,
-            a_value=vals,
+            a_index=np.concatenate(self._cols) if self._cols else np.zeros(0, dtype=np.int64),
+            a_value=cat_f(self._vals),
             offset=float(self.offset),
             var_blocks=tuple(self._blocks),
             row_blocks=tuple(self._row_blocks),
         )
+
+
+def _csr_order(r: IntArray, c: IntArray, v: FloatArray,
+               num_cols: int) -> tuple[IntArray, IntArray, FloatArray]:
+    """Triplets sorted by (row, column), repeated pairs summed, zeros dropped.
+
+    The stable sort is timsort, which merges presorted runs, so families emitted
+    (nearly) in order cost close to one pass; a sorted family is not sorted again.
+    """
+    given = v
+    if r.size > 1:
+        key = r * max(num_cols, 1) + c
+        if not bool((key[1:] > key[:-1]).all()):
+            order = np.argsort(key, kind="stable")
+            key, r, c, v = key[order], r[order], c[order], v[order]
+            new = np.empty(key.size, dtype=np.bool_)
+            new[0] = True
+            np.not_equal(key[1:], key[:-1], out=new[1:])
+            if not new.all():  # repeated (row, col): sum each run
+                first = np.flatnonzero(new)
+                v = np.add.reduceat(v, first)
+                r, c = r[first], c[first]
+    keep = v != 0.0
+    if not keep.all():
+        r, c, v = r[keep], c[keep], v[keep]
+    return r, c, (v.copy() if v is given else v)  # never keep the caller's array
 
 
 def match_keys(row_keys: IntArray, item_keys: IntArray) -> tuple[IntArray, IntArray]:
