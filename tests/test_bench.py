@@ -70,6 +70,9 @@ def test_smoke_orlib_and_lp_methods(smoke: tuple[Path, dict[str, Any]]) -> None:
         (cap41,) = results["orlib"]
         assert cap41["ours"]["rel_err"] <= 1e-6 and cap41["direct"]["rel_err"] <= 1e-6
         assert cap41["ours"]["evaluator_ok"] is True
+        (link,) = results["linking"]
+        assert link["strong"]["rel_err"] <= 1e-6 and link["weak"]["rel_err"] <= 1e-6
+        assert link["strong"]["rows"] > link["weak"]["rows"]
     simplex = [r["objective"] for r in results["lp"]
                if r["status"] == "optimal" and "simplex" in r["method"]]
     assert len(simplex) >= 2

@@ -32,7 +32,7 @@ def pass_arrays(h: Any, model: ModelArrays) -> None:
         model.row_lower,
         model.row_upper,
         model.a_start[:-1].astype(np.int32),
-        model.a_index.astype(np.int32),
+        model.a_index.astype(np.int32, copy=False),
         model.a_value,
         model.integrality.astype(np.int32),
     )

@@ -11,8 +11,9 @@ Status: the first line of CBC's solution file ("Optimal", "Infeasible",
 "Integer infeasible", "Unbounded", "Stopped on ... - objective value v") and
 the "Result - ..." line of its log. Only "Optimal" without "Result - Stopped"
 counts as optimal; "Stopped on ... - objective value" on a MIP is a limit with an
-incumbent (``feasible``), unless CBC says "no integer solution - continuous used"; the bound is parsed from the log ("Lower bound:" /
-"best possible"). An LP stopped by a limit reports no solution.
+incumbent (``feasible``), unless CBC says "no integer solution - continuous
+used"; the bound is parsed from the log ("Lower bound:" / "best possible"). An
+LP stopped by a limit reports no solution.
 
 CBC writes solution values with 8 significant digits, so continuous values carry
 a relative error up to ~5e-9; the objective is recomputed from them.

@@ -21,6 +21,7 @@ import numpy.typing as npt
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+Int32Array = npt.NDArray[np.int32]
 BoolArray = npt.NDArray[np.bool_]
 
 INF = float("inf")
@@ -65,7 +66,7 @@ class ModelArrays:
     row_lower: FloatArray
     row_upper: FloatArray
     a_start: IntArray  # CSR row pointers, length num_rows + 1
-    a_index: IntArray  # column of each nonzero
+    a_index: Int32Array  # column of each nonzero (32-bit, as solvers take it)
     a_value: FloatArray
     offset: float
     var_blocks: tuple[VarBlock, ...]
@@ -124,7 +125,7 @@ class LinearModel:
     _int: list[BoolArray] = field(default_factory=list)
     _blocks: list[VarBlock] = field(default_factory=list)
     _counts: list[IntArray] = field(default_factory=list)  # nonzeros per row, per family
-    _cols: list[IntArray] = field(default_factory=list)  # CSR column indices, per family
+    _cols: list[Int32Array] = field(default_factory=list)  # CSR column indices, per family
     _vals: list[FloatArray] = field(default_factory=list)
     _rlo: list[FloatArray] = field(default_factory=list)
     _rhi: list[FloatArray] = field(default_factory=list)
@@ -181,11 +182,13 @@ class LinearModel:
             raise ValueError(f"{name}: row index out of range")
         if c.size and (c.min() < 0 or c.max() >= self.num_cols):
             raise ValueError(f"{name}: column index out of range")
+        if self.num_cols >= 2**31:
+            raise ValueError(f"{name}: more than 2^31 - 1 columns")
         block = RowBlock(name, self.num_rows, int(num_rows))
-        r, c, v = _csr_order(r, c, v, self.num_cols)
-        self._counts.append(np.bincount(r, minlength=int(num_rows)))
-        self._cols.append(c)
-        self._vals.append(v)
+        r_csr, c_csr, v_csr = _csr_order(r, c, v, self.num_cols)
+        self._counts.append(np.bincount(r_csr, minlength=int(num_rows)))
+        self._cols.append(c_csr)
+        self._vals.append(v_csr)
         self._rlo.append(np.broadcast_to(np.asarray(lower, dtype=np.float64), (num_rows,)).copy())
         self._rhi.append(np.broadcast_to(np.asarray(upper, dtype=np.float64), (num_rows,)).copy())
         self._row_blocks.append(block)
@@ -217,7 +220,7 @@ class LinearModel:
             row_lower=cat_f(self._rlo),
             row_upper=cat_f(self._rhi),
             a_start=start,
-            a_index=np.concatenate(self._cols) if self._cols else np.zeros(0, dtype=np.int64),
+            a_index=np.concatenate(self._cols) if self._cols else np.zeros(0, dtype=np.int32),
             a_value=cat_f(self._vals),
             offset=float(self.offset),
             var_blocks=tuple(self._blocks),
@@ -226,7 +229,7 @@ class LinearModel:
 
 
 def _csr_order(r: IntArray, c: IntArray, v: FloatArray,
-               num_cols: int) -> tuple[IntArray, IntArray, FloatArray]:
+               num_cols: int) -> tuple[IntArray, Int32Array, FloatArray]:
     """Triplets sorted by (row, column), repeated pairs summed, zeros dropped.
 
     The stable sort is timsort, which merges presorted runs, so families emitted
@@ -248,7 +251,7 @@ def _csr_order(r: IntArray, c: IntArray, v: FloatArray,
     keep = v != 0.0
     if not keep.all():
         r, c, v = r[keep], c[keep], v[keep]
-    return r, c, (v.copy() if v is given else v)  # never keep the caller's array
+    return r, c.astype(np.int32), (v.copy() if v is given else v)  # never the caller's v
 
 
 def match_keys(row_keys: IntArray, item_keys: IntArray) -> tuple[IntArray, IntArray]:
