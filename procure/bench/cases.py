@@ -72,8 +72,8 @@ PROFILES = {
     "quick": Profile("quick", ("xs", "s", "m"), 3, 2 * 10**6, ("xs", "s"), 30.0, 1,
                      ("sample",), 60.0, ORLIB_CAP, 1, (), 60.0, "s", 60.0),
     "full": Profile("full", ("xs", "s", "m", "l"), 5, 2 * 10**7, ("xs", "s", "m"), 60.0, 1,
-                    ("sample", "reinforcement"), 600.0, ORLIB_CAP, 3,
-                    ("cfl-200x200-s0", "capa-8000"), 900.0, "m", 300.0),
+                    ("sample", "reinforcement"), 120.0, ORLIB_CAP, 3,
+                    ("cfl-200x200-s0", "capa-8000"), 600.0, "m", 180.0),
 }
 
 
