@@ -171,6 +171,16 @@ def build_tables(res: dict[str, Any]) -> list[str]:
                 f"{o.get('repeats')} / {p.get('repeats', '')}",
             ])
         lines += _table(head, rows)
+        row = _near(data["rows"], 1e6)
+        if row is not None and "total" in row["ours"]:
+            o = row["ours"]
+            per_nz = 1e9 * o["total"] / o["nnz"]
+            lines.append(
+                f"At {o['nnz']} nonzeros ours spends {100 * o['compile'] / o['total']:.0f} % "
+                f"in compile, {100 * o['build'] / o['total']:.0f} % in build and "
+                f"{100 * o['handoff'] / o['total']:.0f} % in the hand-off "
+                f"({per_nz:.0f} ns per nonzero in all; the floor "
+                f"{1e9 * row['floor']['total'] / o['nnz']:.0f} ns).")
         lines.append(f"Scaling over the sizes from 1e5 nonzeros: build time ~ nnz^"
                      f"{_f(data.get('time_exponent'))}, peak memory ~ nnz^"
                      f"{_f(data.get('memory_exponent'))}.")
@@ -281,6 +291,17 @@ def lp_table(res: dict[str, Any]) -> list[str]:
     return _table(head, body)
 
 
+def _floor_verdict(res: dict[str, Any]) -> str:
+    ratios = [r["ours_over_floor"] for data in (res.get("build") or {}).values()
+              for r in data["rows"] if "ours_over_floor" in r and r["ours"]["nnz"] >= 10**5]
+    if not ratios:
+        return ""
+    lo, hi = min(ratios), max(ratios)
+    verdict = ("This is why ours stays above the 1.5x target" if lo > TARGETS["floor"]
+               else "Ours is within 1.5x of it at some sizes")
+    return f"{verdict}: from 1e5 nonzeros up, ours / floor is {lo:.3g}x to {hi:.3g}x."
+
+
 def choices(res: dict[str, Any]) -> list[str]:
     """The defaults and formulation choices, each with the evidence of this run."""
     out = []
@@ -354,6 +375,16 @@ def render_markdown(res: dict[str, Any]) -> str:
             "before them.",
             "",
             *build_tables(res),
+            "The floor is the cost of copying finished arrays into HiGHS, a few "
+            "nanoseconds per nonzero; it does no modelling. Ours computes those arrays "
+            "from the scenario: for every family of rows, the index arithmetic that "
+            "decides which cells exist and where each coefficient goes (joins of "
+            "requirements, pairs and years; time-expanded arcs within reach windows), a "
+            "sort into row order and the concatenation, each a pass over arrays as long as "
+            "the family. " + _floor_verdict(res) + " The ratio against idiomatic PuLP, "
+            "which does the same modelling one Python object at a time, is the measure of "
+            "the modelling layer.",
+            "",
         ]
     if res.get("solve"):
         lines += ["## 2. Backends side by side", "",
