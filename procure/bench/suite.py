@@ -175,27 +175,28 @@ def backend_matrix(profile: Profile, log: Log) -> list[dict[str, Any]]:
     return rows
 
 
-def orlib_rows(profile: Profile, log: Log) -> list[dict[str, Any]]:
+def _each_orlib(task: str, profile: Profile, log: Log,
+                first: str, second: str) -> list[dict[str, Any]]:
+    """Run ``task`` on every OR-Library instance of the profile; log two totals."""
     rows = []
     for name in profile.orlib:
-        r = run_child({"task": "orlib", "name": name, "repeats": profile.orlib_repeats,
+        r = run_child({"task": task, "name": name, "repeats": profile.orlib_repeats,
                        "time_limit": 600.0}, timeout=3600)
-        log(f"orlib {name}: {r.get('ours', {}).get('total')} vs "
-            f"{r.get('direct', {}).get('total')}")
+        one, two = r.get(first, {}), r.get(second, {})
+        log(f"{task} {name}: {first} {one.get('total', one.get('solve'))} s, "
+            f"{second} {two.get('total', two.get('solve'))} s")
         rows.append(r)
     return rows
+
+
+def orlib_rows(profile: Profile, log: Log) -> list[dict[str, Any]]:
+    """The product against the direct HiGHS model on the OR-Library instances."""
+    return _each_orlib("orlib", profile, log, "ours", "direct")
 
 
 def linking_rows(profile: Profile, log: Log) -> list[dict[str, Any]]:
     """Strong against weak linking (2a) in the product, on the OR-Library instances."""
-    rows = []
-    for name in profile.orlib:
-        r = run_child({"task": "linking", "name": name, "repeats": profile.orlib_repeats,
-                       "time_limit": 600.0}, timeout=3600)
-        log(f"linking {name}: strong {r.get('strong', {}).get('solve')} "
-            f"weak {r.get('weak', {}).get('solve')}")
-        rows.append(r)
-    return rows
+    return _each_orlib("linking", profile, log, "strong", "weak")
 
 
 def hard_rows(profile: Profile, log: Log) -> list[dict[str, Any]]:
