@@ -198,9 +198,13 @@ def solve_table(res: dict[str, Any]) -> list[str]:
             body.append([r["kind"], r["size"], "", r["backend"], _f(r["time_limit"]), "", "",
                          "error", r["error"][:80], "", "", ""])
             continue
+        status = str(r.get("status"))
+        if status == "error" and "only solves models whose variables are all integer" in str(
+                r.get("message")):
+            status = "refused: continuous variables"
         body.append([r["kind"], r["size"], _f(r.get("nnz")), r["backend"],
                      _f(r["time_limit"]), _f(r.get("build")), _f(r.get("solve")),
-                     str(r.get("status")), _f(r.get("objective"), 10), _f(r.get("bound"), 10),
+                     status, _f(r.get("objective"), 10), _f(r.get("bound"), 10),
                      _pct(r.get("gap")), _f(r.get("evaluator_ok"))])
     lines = _table(head, body)
     lines += ["Fastest per case (proven optimal first, then smallest gap, then time):", ""]
