@@ -44,7 +44,14 @@ class Status(StrEnum):
 
 @dataclass(frozen=True)
 class SolveOptions:
-    """Options every backend honours (``extra`` carries solver-specific settings)."""
+    """Options every backend honours (``extra`` carries solver-specific settings).
+
+    ``start`` is a MIP start: one value per model column, a (near-)feasible solution
+    the solver may begin from. Backends whose :class:`Capabilities` have
+    ``warm_start=True`` pass it on (HiGHS: ``setSolution``; the solver checks it and
+    completes or drops it, so a bad start costs time, never correctness); the others
+    ignore it. A start of the wrong length is ignored too.
+    """
 
     time_limit: float | None = None  # seconds of wall clock
     mip_gap: float = 1e-6  # relative gap at which a MIP counts as optimal
@@ -52,6 +59,7 @@ class SolveOptions:
     seed: int = 0
     verbose: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    start: FloatArray | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -62,6 +70,7 @@ class Capabilities:
     continuous: bool = True  # False: every variable must be integer (CP-SAT)
     duals: bool = False
     time_limit: bool = True
+    warm_start: bool = False  # honours SolveOptions.start (a MIP start)
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,9 @@ from procure.backends.base import (
     Status,
     make_outcome,
 )
+from procure.backends.highs_model import pass_arrays
 from procure.lp.model import ModelArrays
 
-_ROWWISE = 2
-_MINIMIZE = 1
 _pool_threads: int | None = None  # thread count of HiGHS's global scheduler in this process
 
 
@@ -28,7 +27,7 @@ class HighsBackend(Backend):
     """HiGHS MIP/LP solver (branch-and-cut, dual simplex, IPM)."""
 
     name = "highs"
-    capabilities = Capabilities(mip=True, continuous=True, duals=True)
+    capabilities = Capabilities(mip=True, continuous=True, duals=True, warm_start=True)
     distribution = probe = "highspy"
 
     def solve(self, model: ModelArrays, options: SolveOptions) -> SolveOutcome:
@@ -50,24 +49,12 @@ class HighsBackend(Backend):
             h.setOptionValue("time_limit", float(options.time_limit))
         for key, value in options.extra.items():
             h.setOptionValue(key, value)
-        integrality = model.integrality.astype(np.int32)  # 1 = kInteger
-        h.passModel(
-            model.num_cols,
-            model.num_rows,
-            model.num_nonzeros,
-            _ROWWISE,
-            _MINIMIZE,
-            float(model.offset),
-            model.col_cost,
-            model.col_lower,
-            model.col_upper,
-            model.row_lower,
-            model.row_upper,
-            model.a_start[:-1].astype(np.int32),
-            model.a_index.astype(np.int32),
-            model.a_value,
-            integrality,
-        )
+        pass_arrays(h, model)
+        start = options.start
+        if model.is_mip and start is not None and start.shape == (model.num_cols,):
+            # a MIP start: HiGHS checks it (and repairs a partial one) before branching
+            h.setSolution(model.num_cols, np.arange(model.num_cols, dtype=np.int32),
+                          np.asarray(start, dtype=np.float64))
         h.run()
         status = h.getModelStatus()
         if status == highspy.HighsModelStatus.kUnboundedOrInfeasible:

@@ -11,6 +11,7 @@ number in the written model.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,7 +24,6 @@ from procure.lp.model import (
     ModelArrays,
     RowBlock,
     VarBlock,
-    match_keys,
 )
 
 
@@ -82,9 +82,19 @@ def _ranges(lo: IntArray, hi: IntArray) -> tuple[IntArray, IntArray]:
 
 
 def _group(keys: IntArray) -> tuple[IntArray, IntArray]:
-    """Dense row ids for keys, and the unique keys."""
+    """Dense row ids for keys (in increasing key order), and the unique keys.
+
+    The same as ``np.unique(keys, return_inverse=True)``. Keys here are small
+    nonnegative mixed-radix numbers (e.g. (r * |V| + v) * H + t), so when their range is
+    within a few times their count a presence table and a running count replace the
+    sort: O(n + range) instead of O(n log n)."""
+    if keys.size and keys.min() >= 0 and keys.max() < max(8 * keys.size, 1 << 16):
+        seen = np.zeros(int(keys.max()) + 1, dtype=np.bool_)
+        seen[keys] = True
+        rank = np.cumsum(seen.astype(np.int64)) - 1  # (a cast first is 8x faster)
+        return rank[keys], np.flatnonzero(seen).astype(np.int64)
     uniq, inv = np.unique(keys, return_inverse=True)
-    return inv.astype(np.int64), uniq
+    return inv.astype(np.int64).reshape(-1), uniq.astype(np.int64)
 
 
 def make_cells(n: Network) -> Cells:
@@ -124,8 +134,7 @@ def make_cells(n: Network) -> Cells:
     fl_a: list[IntArray] = []
     fl_t: list[IntArray] = []
     mode_of = np.array(n.arc_mode)
-    key = (n.mv_member[flow_mv] * n_a + flow_arc) * h + flow_day
-    uniq = np.unique(key)
+    _, uniq = _group((n.mv_member[flow_mv] * n_a + flow_arc) * h + flow_day)
     um, rest = np.divmod(uniq, n_a * h)
     ua, ut = np.divmod(rest, h)
     mpos = {m: i for i, m in enumerate(n.member_ids)}
@@ -152,10 +161,71 @@ def make_cells(n: Network) -> Cells:
                  del_mv, del_day, cat(fl_f), cat(fl_m), cat(fl_a), cat(fl_t))
 
 
+@dataclass(frozen=True)
+class LiftLinks:
+    """How flows on lift arcs meet sorties in (7), and how much a sortie can be asked to
+    carry there (models/logistics.md, section 6, (7) and (7b)).
+
+    Lr[r,a,t] (``cell_load``) bounds the tons of movement r on arc a on day t: all of r,
+    the link capacity, and r's member's share of the throughput at either end.
+    Lm[m,a,t] (``group_load``) bounds the tons of all of member m's movements there.
+    """
+
+    cells: IntArray  # flow cells on arcs whose mode has lift
+    group: IntArray  # (7) row (member, arc, day) of each of those cells
+    sortie_group: IntArray  # (7) row of each sortie (-1: none)
+    cell_load: FloatArray  # Lr[r,a,t] for each of ``cells``
+    group_load: FloatArray  # Lm[m,a,t] for each (7) row
+
+
+def _room(n: Network) -> FloatArray:
+    """Room[m,a] (an |M| x |A| table): tons of member m's cargo that can enter arc a on
+    one day, by the link capacity and m's share of the throughput at either end."""
+    thr = np.where(np.isfinite(n.loc_thr), n.loc_thr * n.share_cap, np.inf)  # (M, V)
+    out: FloatArray = np.minimum(n.arc_cap[None, :],
+                                 np.minimum(thr[:, n.arc_from], thr[:, n.arc_to]))
+    return out
+
+
+def _pairs(group: IntArray, sortie_group: IntArray, n_groups: int) -> tuple[IntArray, IntArray]:
+    """Every (flow cell i, sortie j) of the same (7) row: group[i] == sortie_group[j]."""
+    order = np.argsort(sortie_group, kind="stable")
+    count = np.bincount(sortie_group[sortie_group >= 0], minlength=n_groups)
+    first = np.cumsum(count) - count + int((sortie_group < 0).sum())
+    k = count[group]
+    i = np.repeat(np.arange(group.size, dtype=np.int64), k)
+    within = np.arange(int(k.sum()), dtype=np.int64) - np.repeat(np.cumsum(k) - k, k)
+    return i, order[np.repeat(first[group], k) + within]
+
+
+def lift_links(n: Network, c: Cells) -> LiftLinks:
+    """Group the flow cells on lift arcs by (member, arc, day) and bound their loads."""
+    lg = n.scenario.logistics
+    assert lg is not None
+    h, n_a = n.days, n.num_arcs
+    lift_modes = sorted({f.mode for f in lg.lift})
+    cells = np.flatnonzero(np.isin(np.array(n.arc_mode)[c.flow_arc], lift_modes))
+    r, a = c.flow_mv[cells], c.flow_arc[cells]
+    mem = n.mv_member[r]
+    group, uniq = _group((mem * n_a + a) * h + c.flow_day[cells])
+    key_s = (c.sortie_member * n_a + c.sortie_arc) * h + c.sortie_day
+    pos = np.minimum(np.searchsorted(uniq, key_s), max(uniq.size - 1, 0))
+    found = uniq[pos] == key_s if uniq.size else np.zeros(key_s.size, dtype=np.bool_)
+    sortie_group = np.where(found, pos, -1)
+    room = _room(n)[mem, a]
+    everything = n.mv_tons[r] * n.mv_qty[r]
+    group_room = np.empty(uniq.size)
+    group_room[group] = room  # a function of (member, arc): the same for a whole group
+    group_load = np.minimum(np.bincount(group, weights=everything, minlength=uniq.size),
+                            group_room)
+    return LiftLinks(cells, group, sortie_group, np.minimum(everything, room), group_load)
+
+
 @dataclass
 class _Builder:
     n: Network
     c: Cells
+    links: LiftLinks
     m: LinearModel
     flow: VarBlock
     hold: VarBlock
@@ -232,10 +302,7 @@ class _Builder:
         """(5) tons departing + arriving at v on day t <= Thr_v; (5b) a member's part <=
         its max share x Thr_v."""
         n, c = self.n, self.c
-        lg = n.scenario.logistics
-        assert lg is not None
-        thr = np.array([np.inf if loc.throughput_tons_per_day is None
-                        else loc.throughput_tons_per_day for loc in lg.locations])
+        thr = n.loc_thr
         h = n.days
         v = np.concatenate([n.arc_from[c.flow_arc], n.arc_to[c.flow_arc]])
         t = np.concatenate([c.flow_day, c.flow_day + n.arc_days[c.flow_arc]])
@@ -262,10 +329,7 @@ class _Builder:
     def storage(self) -> None:
         """(6) sum_r w_r hold[r, v, t] <= Store_v; (6b) a member's part <= max share."""
         n, c = self.n, self.c
-        lg = n.scenario.logistics
-        assert lg is not None
-        cap = np.array([np.inf if loc.storage_tons is None else loc.storage_tons
-                        for loc in lg.locations])
+        cap = n.loc_store
         fin = np.isfinite(cap[c.hold_loc])
         cells = np.flatnonzero(fin)
         if not cells.size:
@@ -295,29 +359,23 @@ class _Builder:
         n, c = self.n, self.c
         lg = n.scenario.logistics
         assert lg is not None
-        h, n_a = n.days, n.num_arcs
-        lift_modes = {f.mode for f in lg.lift}
+        h = n.days
+        ll = self.links
         mode_of = np.array(n.arc_mode)
-        needs = np.isin(mode_of[c.flow_arc], list(lift_modes)) if lift_modes else np.zeros(
-            c.flow_arc.size, dtype=np.bool_)
-        cells = np.flatnonzero(needs)
-        if cells.size:
-            key_f = (n.mv_member[c.flow_mv[cells]] * n_a + c.flow_arc[cells]) * h + c.flow_day[
-                cells]
-            key_s = (c.sortie_member * n_a + c.sortie_arc) * h + c.sortie_day
-            rows, uniq = _group(key_f)
-            srow = np.searchsorted(uniq, key_s)
-            ok = (srow < uniq.size) & (uniq[np.minimum(srow, uniq.size - 1)] == key_s)
+        if ll.cells.size:
             payload = np.array([f.payload_tons for f in lg.lift])
-            # (7b) one sortie carries at most min(P_f, w_r q_r) tons of movement r: the
-            # per-movement linking that tightens the LP relaxation (as strong linking
-            # does in facility location)
-            i, j = match_keys(key_f, key_s)
-            cell = cells[i]
-            r = c.flow_mv[cell]
-            carry = np.minimum(payload[c.sortie_fleet[j]], n.mv_tons[r] * n.mv_qty[r])
-            small = np.unique(i[carry < payload[c.sortie_fleet[j]]])  # only where tighter
-            keep = np.isin(i, small)
+            cells, group = ll.cells, ll.group
+            # (7b) a sortie carries at most Lr[r,a,t] tons of movement r: the per-movement
+            # linking that tightens the LP relaxation (as strong linking does in facility
+            # location); a row only where it is tighter than (7) alone
+            i, j = _pairs(group, ll.sortie_group, ll.group_load.size)
+            p_j = payload[c.sortie_fleet[j]]
+            carry = np.minimum(p_j, ll.cell_load[i])
+            tighter = carry < np.minimum(p_j, ll.group_load[group[i]]) * (1.0 - 1e-9)
+            has_row = np.zeros(cells.size, dtype=np.bool_)
+            has_row[i[tighter]] = True
+            small = np.flatnonzero(has_row)
+            keep = has_row[i]
             if small.size:
                 row_of = np.full(cells.size, -1, dtype=np.int64)
                 row_of[small] = np.arange(small.size)
@@ -327,11 +385,15 @@ class _Builder:
                     np.concatenate([self.flow.start + cells[small], self.sorties.start + j[keep]]),
                     np.concatenate([n.mv_tons[c.flow_mv[cells[small]]], -carry[keep]]),
                     upper=0.0)
+            # (7) with each payload capped at Lm[m,a,t], the most tons the group can load
+            ok = np.flatnonzero(ll.sortie_group >= 0)
+            g = ll.sortie_group[ok]
             self.m.add_constraints(
-                "(7) lift payload", uniq.size,
-                np.concatenate([rows, srow[ok]]),
-                np.concatenate([self.flow.start + cells, self.sorties.start + np.flatnonzero(ok)]),
-                np.concatenate([n.mv_tons[c.flow_mv[cells]], -payload[c.sortie_fleet[ok]]]),
+                "(7) lift payload", ll.group_load.size,
+                np.concatenate([group, g]),
+                np.concatenate([self.flow.start + cells, self.sorties.start + ok]),
+                np.concatenate([n.mv_tons[c.flow_mv[cells]],
+                                -np.minimum(payload[c.sortie_fleet[ok]], ll.group_load[g])]),
                 upper=0.0)
         if not c.sortie_fleet.size:
             return
@@ -354,7 +416,7 @@ class _Builder:
         for f, fl in enumerate(lg.lift):
             if fl.owner is None:
                 for m, e in fl.entitlements.items():
-                    ent[f, mpos[m]] = e
+                    ent[f, mpos[m]] = math.floor(e)  # whole sorties: 28.4 allows 28
         e_cell = ent[c.sortie_fleet, c.sortie_member]
         sel = np.flatnonzero(np.isfinite(e_cell))
         if sel.size:
@@ -367,8 +429,8 @@ class _Builder:
                                              for a, b in zip(f_, m_, strict=True)],
                         np.full(uniq.size, -1))
         # (10) MOG: air sorties landing at / leaving an airbase per day <= mog x turns
-        mog = np.array([np.inf if loc.mog is None else loc.mog * loc.turns_per_day
-                        for loc in lg.locations])
+        # integer sorties with coefficient 1: a fractional mog x turns rounds down
+        mog = np.floor(n.loc_mog)
         air = mode_of[c.sortie_arc] == "air"
         for name, v, t in (
             ("(10) MOG landings", n.arc_to[c.sortie_arc], c.sortie_day + n.arc_days[c.sortie_arc]),
@@ -390,11 +452,21 @@ def build(n: Network) -> MovementModel:
     lg = n.scenario.logistics
     assert lg is not None
     m = LinearModel("movement")
+    # implied column bounds (models/logistics.md, section 4): no cell of r ever holds more
+    # than q_r units, nor more than the daily capacities it is counted in
     w_flow = n.mv_tons[c.flow_mv]
-    flow = m.add_variables("flow", c.flow_mv.size, cost=n.arc_cost[c.flow_arc] * w_flow)
-    hold = m.add_variables("hold", c.hold_mv.size)
+    flow = m.add_variables("flow", c.flow_mv.size, cost=n.arc_cost[c.flow_arc] * w_flow,
+                           upper=np.minimum(n.mv_qty[c.flow_mv],
+                                            _room(n)[n.mv_member[c.flow_mv], c.flow_arc] / w_flow))
+    store = np.where(np.isfinite(n.loc_store), n.loc_store * n.share_cap, np.inf)  # (M, V)
+    hold = m.add_variables("hold", c.hold_mv.size,
+                           upper=np.minimum(n.mv_qty[c.hold_mv],
+                                            store[n.mv_member[c.hold_mv], c.hold_loc]
+                                            / n.mv_tons[c.hold_mv]))
+    draw_mv = n.src_mv[c.draw_src]
     draw = m.add_variables("draw", c.draw_src.size, cost=n.src_price[c.draw_src],
-                           upper=n.stock_qty[n.src_stock[c.draw_src]])
+                           upper=np.minimum(n.stock_qty[n.src_stock[c.draw_src]],
+                                            n.mv_qty[draw_mv]))
     # lateness: priority x tons x days after LAD, weighted above any transport cost
     late_days = np.maximum(0, c.del_day - n.mv_lad[c.del_mv]).astype(np.float64)
     deliver = m.add_variables(
@@ -402,13 +474,21 @@ def build(n: Network) -> MovementModel:
         cost=n.late_weight * n.mv_priority[c.del_mv] * n.mv_tons[c.del_mv] * late_days)
     short = m.add_variables("short", n.mv_member.size, upper=n.mv_qty,
                             cost=n.short_weight * n.mv_tons * n.mv_priority)
+    ll = lift_links(n, c)
     cap = np.array([f.available * f.sorties_per_day for f in lg.lift], dtype=np.float64)
+    payload = np.array([f.payload_tons for f in lg.lift], dtype=np.float64)
     sortie_cost = np.array([f.cost_per_sortie for f in lg.lift], dtype=np.float64)
+    # more than ceil(Lm[m,a,t] / P_f) sorties of f never help: the load fits in fewer
+    # (dominance, models/logistics.md section 4)
+    need = np.full(c.sortie_fleet.size, np.inf)
+    has = ll.sortie_group >= 0
+    need[has] = np.ceil(ll.group_load[ll.sortie_group[has]] / payload[c.sortie_fleet[has]])
     sorties = m.add_variables("sorties", c.sortie_fleet.size,
-                              upper=np.floor(cap[c.sortie_fleet]) if cap.size else 0.0,
+                              upper=np.minimum(np.floor(cap[c.sortie_fleet]), need)
+                              if cap.size else 0.0,
                               cost=sortie_cost[c.sortie_fleet] if cap.size else 0.0,
                               integer=True)
-    b = _Builder(n, c, m, flow, hold, draw, deliver, short, sorties, [])
+    b = _Builder(n, c, ll, m, flow, hold, draw, deliver, short, sorties, [])
     b.conservation()
     b.demand()
     b.stocks()

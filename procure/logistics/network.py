@@ -52,6 +52,10 @@ class Network:
     transit: BoolArray  # (M, V)
     storage: BoolArray  # (M, V)
     share_cap: FloatArray  # (M, V) max share of throughput/storage (1: none)
+    # location capacities (inf: unlimited)
+    loc_thr: FloatArray  # Thr_v, tons per day
+    loc_store: FloatArray  # Store_v, tons
+    loc_mog: FloatArray  # MOG_v = mog x turns per day (airbases with a mog)
     # commodities r in R (movements)
     mv_member: IntArray
     mv_tons: FloatArray  # unit weight w_r
@@ -168,6 +172,10 @@ def _reach(n_loc: int, frm: IntArray, to: IntArray, tau: IntArray, start: IntArr
     return d
 
 
+def _finite_or_inf(values: list[float | None]) -> FloatArray:
+    return np.array([np.inf if v is None else float(v) for v in values], dtype=np.float64)
+
+
 def compile_network(s: Scenario) -> Network:
     """Index the logistics data of ``s`` (which must have a ``logistics`` section)."""
     lg = s.logistics
@@ -245,6 +253,10 @@ def compile_network(s: Scenario) -> Network:
         arc_cap=np.array([a[5] for a in arcs], dtype=np.float64),
         arc_link=np.array([a[6] for a in arcs], dtype=np.int64),
         transit=transit, storage=storage, share_cap=share,
+        loc_thr=_finite_or_inf([loc.throughput_tons_per_day for loc in lg.locations]),
+        loc_store=_finite_or_inf([loc.storage_tons for loc in lg.locations]),
+        loc_mog=_finite_or_inf([None if loc.mog is None else loc.mog * loc.turns_per_day
+                                for loc in lg.locations]),
         mv_member=mv_member, mv_tons=w, mv_qty=np.array([m.quantity for m in mvs]),
         mv_dest=np.array([vpos[m.destination] for m in mvs], dtype=np.int64),
         mv_ald=np.array([m.ald for m in mvs], dtype=np.int64),

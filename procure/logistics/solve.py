@@ -4,18 +4,39 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from procure.backends import SolveOptions, Status, get_backend
-from procure.backends.base import SolveOutcome
+from procure.backends.base import SolveOutcome, relative_gap
 from procure.common import input_hash
 from procure.logistics.evaluate import MovementEvaluation, evaluate_movements
 from procure.logistics.formulation import MovementModel, build
 from procure.logistics.network import compile_network
 from procure.logistics.plan import Delivery, Draw, Move, MovementPlan, Sortie
+from procure.logistics.start import Start, movement_start
+from procure.lp.model import FloatArray, ModelArrays
 from procure.schema.scenario import Scenario
+
+START_SHARE = 0.5  # of the time limit the start heuristic may use
+START_SECONDS = 60.0  # ... and its budget when the solve has no time limit
+IPM_FROM_NONZEROS = 300_000  # LPs this large go to HiGHS' interior point method
+# ... and the start heuristic stops paying: its dive re-solves the LP by simplex
+START_MAX_NONZEROS = IPM_FROM_NONZEROS
+
+
+def lp_method(model: ModelArrays, *, duals: bool = False) -> dict[str, Any]:
+    """HiGHS options for an LP of the movement model, chosen by measurement
+    (models/logistics.md, section 12): dual simplex below ``IPM_FROM_NONZEROS``
+    nonzeros, the interior point method above, with crossover only when row duals are
+    wanted (a vertex gives clean shadow prices; without crossover the IPM stops at its
+    tolerance, 1e-8 relative)."""
+    if model.num_nonzeros < IPM_FROM_NONZEROS:
+        return {}
+    return {"solver": "ipm", "run_crossover": "on" if duals else "off"}
+
 
 BOTTLENECK_COLUMNS = ["resource", "kind", "days_at_capacity", "peak_use", "capacity",
                       "shadow_price"]
@@ -35,7 +56,8 @@ def shadow_prices(mm: MovementModel, x: np.ndarray,
     lower[m.integrality] = np.round(x[m.integrality])
     lp = replace(m, col_lower=lower, col_upper=upper,
                  integrality=np.zeros_like(m.integrality))
-    out = HighsBackend().solve(lp, SolveOptions(time_limit=time_limit))
+    out = HighsBackend().solve(lp, SolveOptions(time_limit=time_limit,
+                                                extra=lp_method(lp, duals=True)))
     if out.row_duals is None:  # not solved to optimality within the limit: no prices
         return {}
     prices: dict[tuple[str, str], float] = {}
@@ -128,6 +150,7 @@ class MovementResult:
     evaluation: MovementEvaluation | None = field(default=None, repr=False)
     scenario: Scenario | None = field(default=None, repr=False)
     prices: dict[tuple[str, str], float] = field(default_factory=dict, repr=False)
+    start: Start | None = field(default=None, repr=False)  # the MIP start heuristic's run
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """moves, sorties, draws, deliveries, closure, utilisation, bottlenecks."""
@@ -179,6 +202,8 @@ class MovementResult:
             "violations": [str(v) for v in ev.violations] if ev else [],
             "build_seconds": self.build_seconds,
             "solve_seconds": self.solve_seconds,
+            "start_seconds": self.start.seconds if self.start else None,
+            "start_objective": self.start.objective if self.start else None,
             "solver": self.solver,
             "solver_version": self.solver_version,
             "input_hash": self.input_hash,
@@ -188,27 +213,64 @@ class MovementResult:
         }
 
 
+def _with_start(outcome: SolveOutcome, start: Start) -> SolveOutcome:
+    """The solve's outcome, read together with the start heuristic's run: time added, the
+    LP bound used when it is the better bound of a solve stopped at a limit, and the
+    start's plan reported when the solve stopped before it took it (or ended worse)."""
+    out = replace(outcome, solve_seconds=outcome.solve_seconds + start.seconds)
+    if out.status not in (Status.FEASIBLE, Status.LIMIT, Status.ERROR):
+        return out
+    bounds = [b for b in (out.bound, start.lp_bound) if b is not None]
+    bound = max(bounds) if bounds else None
+    if start.x is not None and start.objective is not None and (
+            out.objective is None or start.objective < out.objective):
+        return replace(out, status=Status.FEASIBLE, x=start.x, objective=start.objective,
+                       bound=bound, gap=relative_gap(start.objective, bound),
+                       message=f"{out.message}; the start heuristic's plan")
+    if out.status == Status.FEASIBLE:
+        return replace(out, bound=bound, gap=relative_gap(out.objective, bound))
+    return out
+
+
 def solve_movements(scenario: Scenario, *, solver: str = "highs",
-                    options: SolveOptions | None = None) -> MovementResult:
+                    options: SolveOptions | None = None, start: bool = True) -> MovementResult:
     """Plan the scenario's movements; build and solve timed separately; the plan read
-    back is replayed by the independent evaluator."""
+    back is replayed by the independent evaluator.
+
+    With ``start`` (the default), a backend that takes a MIP start (HiGHS) gets one from
+    :func:`~procure.logistics.start.movement_start` on models below
+    ``START_MAX_NONZEROS`` nonzeros (larger LPs are too slow to dive on). It may use up
+    to half of ``options.time_limit`` (60 s without a limit); the solve gets the rest,
+    so the total stays within the limit. ``solve_seconds`` includes the heuristic. A
+    start given in ``options.start`` is used as it is."""
     backend = get_backend(solver)
+    opts = options or SolveOptions()
     t0 = time.perf_counter()
     mm = build(compile_network(scenario))
     build_seconds = time.perf_counter() - t0
     refusal = backend.check_supported(mm.model)
+    heuristic: Start | None = None
     if refusal is not None:
         outcome = SolveOutcome(Status.ERROR, None, None, None, None, 0.0, backend.name,
                                backend.version(), refusal)
     else:
-        outcome = backend.solve(mm.model, options or SolveOptions())
+        if (start and mm.model.is_mip and backend.capabilities.warm_start
+                and opts.start is None and mm.model.num_nonzeros < START_MAX_NONZEROS):
+            budget = START_SECONDS if opts.time_limit is None else START_SHARE * opts.time_limit
+            heuristic = movement_start(mm, time_limit=budget, threads=opts.threads,
+                                       seed=opts.seed, mip_gap=opts.mip_gap)
+            rest = (None if opts.time_limit is None
+                    else max(opts.time_limit - heuristic.seconds, 0.0))
+            opts = replace(opts, start=heuristic.x, time_limit=rest)
+        outcome = backend.solve(mm.model, opts)
+        if heuristic is not None:
+            outcome = _with_start(outcome, heuristic)
     plan = evaluation = None
     prices: dict[tuple[str, str], float] = {}
     if outcome.status.has_solution and outcome.x is not None:
         plan = decode(mm, outcome.x)
         evaluation = evaluate_movements(scenario, plan)
-        opts = options or SolveOptions()
-        prices = shadow_prices(mm, outcome.x, opts.time_limit)
+        prices = shadow_prices(mm, outcome.x, (options or SolveOptions()).time_limit)
     return MovementResult(
         scenario_name=scenario.name, status=outcome.status, objective=outcome.objective,
         bound=outcome.bound, gap=outcome.gap, build_seconds=build_seconds,
@@ -216,4 +278,42 @@ def solve_movements(scenario: Scenario, *, solver: str = "highs",
         solver_version=outcome.solver_version, message=outcome.message,
         input_hash=input_hash(scenario),
         model_size=(mm.model.num_cols, mm.model.num_rows, mm.model.num_nonzeros),
-        plan=plan, evaluation=evaluation, scenario=scenario, prices=prices)
+        plan=plan, evaluation=evaluation, scenario=scenario, prices=prices, start=heuristic)
+
+
+@dataclass(frozen=True)
+class RelaxationResult:
+    """The LP relaxation of the movement model (sorties fractional): its optimum is a
+    lower bound on every plan's objective."""
+
+    scenario_name: str
+    status: Status
+    objective: float | None
+    build_seconds: float
+    solve_seconds: float
+    solver: str
+    solver_version: str
+    message: str
+    options: dict[str, Any]  # the HiGHS options the LP was solved with
+    model_size: tuple[int, int, int]
+    x: FloatArray | None = field(default=None, repr=False)
+
+
+def relax_movements(scenario: Scenario, *, options: SolveOptions | None = None
+                    ) -> RelaxationResult:
+    """Solve the LP relaxation of the movement model with HiGHS, by the method of
+    :func:`lp_method` unless ``options.extra`` names one (e.g. ``{"solver": "simplex"}``)."""
+    from procure.backends.highs import HighsBackend
+
+    opts = options or SolveOptions()
+    t0 = time.perf_counter()
+    mm = build(compile_network(scenario))
+    lp = replace(mm.model, integrality=np.zeros_like(mm.model.integrality))
+    build_seconds = time.perf_counter() - t0
+    extra = {**lp_method(lp), **opts.extra} if "solver" not in opts.extra else dict(opts.extra)
+    out = HighsBackend().solve(lp, replace(opts, extra=extra))
+    return RelaxationResult(
+        scenario_name=scenario.name, status=out.status, objective=out.objective,
+        build_seconds=build_seconds, solve_seconds=out.solve_seconds, solver=out.solver,
+        solver_version=out.solver_version, message=out.message, options=extra,
+        model_size=(lp.num_cols, lp.num_rows, lp.num_nonzeros), x=out.x)

@@ -36,6 +36,16 @@ class FormulationOptions:
     # per requirement: shortfall allowed at no penalty, none beyond (the "level" solve of
     # the like-for-like comparison); None: the elastic/strict shortfall above
     shortfall_allowance: tuple[float, ...] | None = None
+    # (12) aggregated capacity cuts: valid inequalities that sum (1) and (3a) per
+    # capability and deadline year, so the solver can derive cover cuts on the launches
+    capacity_cuts: bool = True
+    # (1=) a requirement due at the end with the member's largest quantity takes over
+    # its (2b) row: sum x + s = q replaces sum x + s >= q and sum x <= R (section 6)
+    merge_need_rows: bool = True
+    # a bound on the total shortfall units of every optimal plan (elastic mode only):
+    # solve() derives it from a start plan with no shortfall and objective U as U / Pen
+    # (section 11). With it, s_r <= bound and the (12) rows leave s out.
+    shortfall_bound: float | None = None
 
 
 @dataclass(frozen=True)
@@ -78,10 +88,42 @@ class _Builder:
     s: VarBlock
     u_col: IntArray  # per pair: column of u_k, or -1
     sigma_col: IntArray  # per pair: column of sigma_k (z_l for single-pair launches), or -1
+    # per (2b) row key (m, c) in key order: the requirement that absorbs the row, or -1
+    closing: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     # -- (1) requirement coverage ---------------------------------------------------------
+    def closing_requirements(self) -> IntArray:
+        """Per (2b) row key (m, c), a requirement r whose row (1) can absorb it, or -1.
+
+        r qualifies when q_r = R[m,c] and every purchase cell of K(m,c) is due by y_r:
+        then (1)_r and (2b)_(m,c) have the same left-hand side, and
+        ``sum x + s_r = q_r`` is equivalent to the pair (section 6, (1=)).
+        """
+        c = self.c
+        n_c = len(c.capability_ids)
+        key = c.pair_member * n_c + c.pair_capability
+        uniq = np.unique(key)
+        out = np.full(uniq.size, -1, dtype=np.int64)
+        if not self.opt.merge_need_rows or not uniq.size or not c.req_member.size:
+            return out
+        cell_key = key[c.cell_pair]
+        last = np.full(uniq.size, -1, dtype=np.int64)
+        np.maximum.at(last, np.searchsorted(uniq, cell_key), c.cell_year)
+        req_key = c.req_member * n_c + c.req_capability
+        pos = np.minimum(np.searchsorted(uniq, req_key), uniq.size - 1)
+        found = uniq[pos] == req_key
+        rmax = np.zeros((len(c.member_ids), n_c))  # R[m, c]
+        np.maximum.at(rmax, (c.req_member, c.req_capability), c.req_quantity)
+        bound = rmax[c.req_member, c.req_capability]
+        ok = found & (c.req_quantity >= bound) & (c.req_year >= last[pos])
+        cand = np.flatnonzero(ok)
+        rows, first = np.unique(pos[cand], return_index=True)  # the first qualifying r wins
+        out[rows] = cand[first]
+        return out
+
     def requirements(self) -> None:
-        """(1) sum_{k in K(m,c)} sum_{t <= y_r} x_{k,t} + s_r >= q_r for every requirement r."""
+        """(1) sum_{k in K(m,c)} sum_{t <= y_r} x_{k,t} + s_r >= q_r for every requirement r
+        (an equality for the requirements that absorb a (2b) row)."""
         c = self.c
         n_c = len(c.capability_ids)
         cell_key = c.pair_member[c.cell_pair] * n_c + c.pair_capability[c.cell_pair]
@@ -90,8 +132,11 @@ class _Builder:
         keep = c.cell_year[cells] <= c.req_year[req_rep]
         rows = np.concatenate([req_rep[keep], np.arange(req_key.size)])
         cols = np.concatenate([self.x.start + cells[keep], self.s.index])
+        upper = np.full(req_key.size, INF)
+        closing = self.closing[self.closing >= 0]
+        upper[closing] = c.req_quantity[closing]
         self.m.add_constraints("(1) requirement", req_key.size, rows, cols, 1.0,
-                               lower=c.req_quantity)
+                               lower=c.req_quantity, upper=upper)
 
     # -- (2) linking and no purchase beyond need ------------------------------------------
     def linking(self) -> None:
@@ -111,13 +156,18 @@ class _Builder:
             vals = np.concatenate([np.ones(int(cell_sel.sum())), -c.pair_bound[sel]])
             self.m.add_constraints("(2a) linking", sel.size, rows, cols, vals, upper=0.0)
         n_c = len(c.capability_ids)
-        rows, n_rows = _group_rows(c.pair_member[c.cell_pair] * n_c + c.pair_capability[
+        groups, _ = _group_rows(c.pair_member[c.cell_pair] * n_c + c.pair_capability[
             c.cell_pair])
         key = c.pair_member * n_c + c.pair_capability
         _, first = np.unique(key, return_index=True)
-        # rows are ordered by key; the bound of each (m, c) group is any member pair's R
-        self.m.add_constraints("(2b) need", n_rows, rows, self.x.index, 1.0,
-                               upper=c.pair_bound[first])
+        # groups are ordered by key; the bound of each (m, c) group is any member pair's R.
+        # Groups whose row (1) is an equality (closing requirement) need no row here.
+        open_group = self.closing < 0
+        row_of = np.cumsum(open_group) - 1
+        in_row = open_group[groups]
+        self.m.add_constraints("(2b) need", int(open_group.sum()), row_of[groups[in_row]],
+                               self.x.start + np.flatnonzero(in_row), 1.0,
+                               upper=c.pair_bound[first][open_group])
 
     # -- (3) capacity -------------------------------------------------------------------
     def capacity(self) -> None:
@@ -162,6 +212,67 @@ class _Builder:
                     np.concatenate([rows, np.arange(n_rows)]),
                     np.concatenate([self.x.start + inf_cells, self.z.start + row_launch]),
                     np.concatenate([np.ones(inf_cells.size), -total]), upper=0.0)
+
+    def shortfall_bound(self) -> float | None:
+        """``FormulationOptions.shortfall_bound`` where it applies: elastic shortfall
+        (neither strict nor a level allowance), with the penalty in the objective."""
+        o = self.opt
+        if o.shortfall_bound is None or o.strict or o.shortfall_allowance is not None:
+            return None
+        return max(0.0, float(o.shortfall_bound))
+
+    # -- (12) aggregated capacity cut ----------------------------------------------------
+    def capacity_cover(self) -> None:
+        """(12) per capability c and deadline year Y, with r(m) the largest requirement of
+        (m, c) due by Y: sum_{l of c} Cap_p |{t : t0(p) <= t <= Y}| z_l
+        + sum_m s_{r(m)} >= sum_m q_{r(m)}.
+
+        The sum of (1) over those requirements, with each member's purchases by y_r <= Y
+        bounded by its purchases by Y and those by (3a). Only where every launch of c
+        has a finite capacity (otherwise the row is vacuous).
+        """
+        c = self.c
+        if not c.num_launches or not c.req_member.size:
+            return
+        n_c = len(c.capability_ids)
+        l_cap = c.prog_capacity[c.launch_program]
+        l_c = c.prog_capability[c.launch_program]
+        l_first = c.prog_first_year[c.launch_program]
+        finite_c = np.ones(n_c, dtype=np.bool_)
+        np.logical_and.at(finite_c, l_c, np.isfinite(l_cap))
+        has_launch = np.zeros(n_c, dtype=np.bool_)
+        has_launch[l_c] = True
+        rows: list[IntArray] = []
+        cols: list[IntArray] = []
+        vals: list[FloatArray] = []
+        lower: list[float] = []
+        bound = self.shortfall_bound()
+        for cap in np.flatnonzero(finite_c & has_launch):
+            reqs = np.flatnonzero(c.req_capability == cap)
+            launches = np.flatnonzero(l_c == cap)
+            for year in np.unique(c.req_year[reqs]):
+                due = reqs[c.req_year[reqs] <= year]
+                # per member, the largest requirement due by Y (ties: the first)
+                order = due[np.lexsort((-c.req_quantity[due], c.req_member[due]))]
+                _, first = np.unique(c.req_member[order], return_index=True)
+                picked = order[first]
+                years_open = np.maximum(0, year - l_first[launches] + 1)
+                coef = l_cap[launches] * years_open
+                need = float(c.req_quantity[picked].sum())
+                if bound is not None:
+                    # (12') every optimal plan has sum_r s_r <= bound: a knapsack on z alone
+                    picked, need = picked[:0], need - bound
+                    if need <= 0.0:
+                        continue
+                r = len(lower)
+                rows += [np.full(launches.size + picked.size, r, dtype=np.int64)]
+                cols += [np.concatenate([self.z.start + launches, self.s.start + picked])]
+                vals += [np.concatenate([coef, np.ones(picked.size)])]
+                lower.append(need)
+        if lower:
+            self.m.add_constraints("(12) aggregated capacity", len(lower),
+                                   np.concatenate(rows), np.concatenate(cols),
+                                   np.concatenate(vals), lower=np.array(lower))
 
     # -- (4) minimum production run -------------------------------------------------------
     def min_run(self) -> None:
@@ -616,8 +727,10 @@ def build(c: Compiled, options: FormulationOptions | None = None) -> Formulation
                             upper=np.minimum(c.req_quantity, opt.shortfall_allowance),
                             integer=req_int, cost=0.0)
     else:
-        s = m.add_variables("shortfall", c.req_member.size,
-                            upper=0.0 if opt.strict else c.req_quantity,
+        s_upper = np.zeros(c.req_member.size) if opt.strict else c.req_quantity
+        if opt.shortfall_bound is not None and not opt.strict:
+            s_upper = np.minimum(s_upper, max(0.0, opt.shortfall_bound))
+        s = m.add_variables("shortfall", c.req_member.size, upper=s_upper,
                             integer=req_int, cost=c.shortfall_penalty)
     launch_constrained, need_u = _needs_shares(c)
     size = np.bincount(c.pair_launch, minlength=c.num_launches)
@@ -635,10 +748,13 @@ def build(c: Compiled, options: FormulationOptions | None = None) -> Formulation
                           for p in c.launch_program[c.pair_launch[ks]]], dtype=np.bool_)
         sigma_col[ks] = m.add_variables("share", ks.size, upper=np.where(keyed, 1.0, INF)).index
     b = _Builder(c, opt, m, z, x, s, u_col, sigma_col)
+    b.closing = b.closing_requirements()
     # constraints ------------------------------------------------------------------------
     b.requirements()
     b.linking()
     b.capacity()
+    if opt.capacity_cuts:
+        b.capacity_cover()
     b.min_run()
     b.participation()
     for launch in np.flatnonzero(launch_constrained & (size > 1)):
