@@ -230,12 +230,22 @@ def bench(
         "--out", help="Folder for results.json and RESULTS.md.")] = Path("benchmarks"),
     only: Annotated[str | None, typer.Option(
         "--only", help="Comma-separated sections: build,solve,orlib,linking,hard,lp.")] = None,
+    render: Annotated[Path | None, typer.Option(
+        "--render", help="Measure nothing: rewrite RESULTS.md in --out from this "
+                         "results.json.")] = None,
 ) -> None:
     """Run the benchmark suite: build against PuLP and the highspy floor, backends side
     by side, OR-Library and hard instances against direct HiGHS models, LP methods."""
     from procure.bench.cases import PROFILES
-    from procure.bench.suite import SECTIONS, run_suite
+    from procure.bench.suite import SECTIONS, render_results, run_suite
 
+    if render is not None:
+        try:
+            render_results(render, out_dir)
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            _fail(EXIT_INVALID, f"--render: cannot read results from {render}: {e}")
+        out.print(f"wrote {out_dir / 'RESULTS.md'} from {render}", highlight=False)
+        return
     if profile not in PROFILES:
         _fail(EXIT_INVALID, f"--profile: unknown profile {profile!r}; choose one of "
                             f"{', '.join(PROFILES)}")

@@ -14,7 +14,7 @@ from procure.backends import SolveOptions
 from procure.backends.registry import available_backends, get_backend
 from procure.bench.measure import build_ours, scenario_for
 from procure.bench.references import floor_handoff, pulp_build, pulp_data, pulp_handoff
-from procure.bench.report import geomean, render_markdown
+from procure.bench.report import geomean, render_markdown, why_missed
 from procure.bench.suite import fit_exponent, run_suite
 from procure.cli import app
 
@@ -113,3 +113,46 @@ def test_cli_rejects_unknown_profile_and_section(tmp_path: Path) -> None:
     res = runner.invoke(app, ["bench", "--only", "build,nope", "--out", str(tmp_path)])
     assert res.exit_code == 2 and "nope" in res.output
     assert not list(tmp_path.iterdir())
+
+
+def test_render_rewrites_the_report_from_saved_results(
+        smoke: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
+    out, _ = smoke
+    runner = CliRunner()
+    res = runner.invoke(app, ["bench", "--render", str(out / "results.json"),
+                              "--out", str(tmp_path / "again")])
+    assert res.exit_code == 0, res.output
+    saved = json.loads((out / "results.json").read_text())
+    assert (tmp_path / "again" / "RESULTS.md").read_text() == render_markdown(saved)
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    res = runner.invoke(app, ["bench", "--render", str(bad), "--out", str(tmp_path / "no")])
+    assert res.exit_code == 2 and "--render" in res.output
+    assert not (tmp_path / "no").exists()
+
+
+def _orlib_row(ours: float, direct: float) -> dict[str, Any]:
+    return {"instance": "capX",
+            "direct": {"parse": 0.001, "build": 0.001, "solve": direct - 0.002, "total": direct},
+            "ours": {"load": 0.002, "build": 0.003, "solve": ours - 0.005, "total": ours}}
+
+
+def test_why_missed_names_only_the_missed_targets() -> None:
+    hard = [{"instance": "h", "contender": "plain-weak", "status": "optimal", "time": 60.0},
+            {"instance": "h", "contender": "plain-strong", "status": "optimal", "time": 120.0},
+            {"instance": "h", "contender": "ours", "status": "optimal", "time": 90.0,
+             "message": "start heuristic (1 s): 80 of 200 candidate launches: too many for a "
+                        "restricted MIP, no start"}]
+    missed = why_missed({"orlib": [_orlib_row(0.030, 0.015)], "hard": hard,
+                         "profile": {"lp_limit": 180.0},
+                         "lp": [{"method": "ipm", "status": "optimal", "seconds": 150.0}]})
+    text = "\n".join(missed)
+    assert len(missed) == 3
+    assert "OR-Library (2x against 1.2x)" in text and "solving 25 ms against 13 ms" in text
+    assert "plain weak model (60.0 s) beats the plain strong one (120.0 s)" in text
+    assert "start heuristic declined" in text
+    assert "fastest `ipm` 150.0 s against 120 s" in text
+    met = why_missed({"orlib": [_orlib_row(0.011, 0.010)],
+                      "hard": [{**hard[0]}, {**hard[2], "time": 30.0}],
+                      "lp": [{"method": "ipm", "status": "optimal", "seconds": 100.0}]})
+    assert met == []

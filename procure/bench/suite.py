@@ -271,6 +271,16 @@ def run_suite(profile_name: str, out_dir: Path, *, sections: tuple[str, ...] | N
     return results
 
 
+def render_results(results_json: Path, out_dir: Path) -> None:
+    """Rewrite ``RESULTS.md`` (and a copy of the results) from a saved ``results.json``,
+    without measuring anything: for a change to the report's wording."""
+    from procure.bench.report import render_markdown
+
+    results = json.loads(results_json.read_text())
+    _write_both(out_dir, {"results.json": json.dumps(results, indent=1, default=str),
+                          "RESULTS.md": render_markdown(results)})
+
+
 def _write_both(out_dir: Path, files: dict[str, str]) -> None:
     """Write every file to a temporary name first, then rename them into place."""
     out_dir.mkdir(parents=True, exist_ok=True)
