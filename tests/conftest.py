@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import strategies as st
 
 from procure.backends import SolveOptions, available_backends
+from procure.generate import generate_alliance
 from procure.io import load_scenario
 from procure.procurement.formulation import FormulationOptions
 from procure.procurement.result import ProcurementResult
@@ -25,6 +27,22 @@ MIP_BACKENDS = [b for b in ("highs", "scip", "cbc") if b in available_backends()
 ALL_BACKENDS = [b for b in ("highs", "scip", "cbc", "cpsat") if b in available_backends()]
 
 OBJ_RTOL = 1e-6
+
+
+def alliances(max_members: int) -> st.SearchStrategy[Scenario]:
+    """Small generated alliances for property tests (2 to ``max_members`` members)."""
+    return st.builds(
+        generate_alliance,
+        members=st.integers(2, max_members),
+        capabilities=st.integers(1, 3),
+        programs_per_capability=st.integers(1, 3),
+        years=st.integers(1, 4),
+        seed=st.integers(0, 10_000),
+        budgets=st.booleans(),
+        national_constraints=st.booleans(),
+        cost_share_rule=st.sampled_from(["proportional", "key", "equal"]),
+        generous_capacity=st.booleans(),
+    )
 
 
 def solve_checked(

@@ -11,12 +11,11 @@ and the like-for-like joint plan never costs more than going alone.
 from __future__ import annotations
 
 import pytest
+from conftest import alliances as alliances_of
 from conftest import solve_checked
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from procure.backends import SolveOptions
-from procure.generate import generate_alliance
 from procure.procurement.formulation import FormulationOptions
 from procure.procurement.metrics import at_level
 from procure.procurement.solve import solve
@@ -38,18 +37,7 @@ def theorem_applies(s: Scenario) -> bool:
                    for m in s.members)
 
 
-alliances = st.builds(
-    generate_alliance,
-    members=st.integers(2, 7),
-    capabilities=st.integers(1, 3),
-    programs_per_capability=st.integers(1, 3),
-    years=st.integers(1, 4),
-    seed=st.integers(0, 10_000),
-    budgets=st.booleans(),
-    national_constraints=st.booleans(),
-    cost_share_rule=st.sampled_from(["proportional", "key", "equal"]),
-    generous_capacity=st.booleans(),
-)
+alliances = alliances_of(7)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

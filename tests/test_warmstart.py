@@ -10,6 +10,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 from conftest import MIP_BACKENDS, orlib_dir
+from conftest import alliances as alliances_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -70,18 +71,7 @@ def test_start_never_changes_the_published_optimum(name: str) -> None:
     assert "start heuristic" in with_start.message
 
 
-alliances = st.builds(
-    generate_alliance,
-    members=st.integers(2, 6),
-    capabilities=st.integers(1, 3),
-    programs_per_capability=st.integers(1, 3),
-    years=st.integers(1, 4),
-    seed=st.integers(0, 10_000),
-    budgets=st.booleans(),
-    national_constraints=st.booleans(),
-    cost_share_rule=st.sampled_from(["proportional", "key", "equal"]),
-    generous_capacity=st.booleans(),
-)
+alliances = alliances_of(6)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
