@@ -52,13 +52,15 @@ def solve_checked(
     solver: str = "highs",
     strict: bool = False,
     options: SolveOptions | None = None,
+    warm_start: bool | None = None,
     **formulation: Any,
 ) -> ProcurementResult:
     """Solve, then require: a plan, no evaluator violation, and the solver's objective
     equal to the evaluator's exact objective (costs + shortfall penalty)."""
     res = solve(scenario, mode=mode, solver=solver,  # type: ignore[arg-type]
                 options=options or SolveOptions(mip_gap=1e-9),
-                formulation=FormulationOptions(strict=strict, **formulation))
+                formulation=FormulationOptions(strict=strict, **formulation),
+                warm_start=warm_start)
     assert res.status.has_solution, f"{solver}: {res.status} {res.message}"
     assert res.evaluation is not None
     assert res.evaluation.feasible, [str(v) for v in res.evaluation.violations]

@@ -10,7 +10,7 @@ from conftest import REPO
 
 from procure.backends import SolveOptions
 from procure.io import load_scenario
-from procure.logistics import relax_movements, solve_movements
+from procure.logistics import MovementResult, relax_movements, solve_movements
 from procure.logistics.formulation import _group, _pairs, build
 from procure.logistics.generate import generate_network
 from procure.logistics.network import compile_network
@@ -20,6 +20,15 @@ from procure.lp.model import match_keys
 
 REINFORCEMENT = REPO / "procure" / "data" / "reinforcement.yaml"
 OPTIMUM = 50.7075200292  # proved by HiGHS with and without the tightening (section 12)
+
+
+def checked(res: MovementResult) -> MovementResult:
+    """A plan the independent evaluator accepts, at the objective the solver reports."""
+    assert res.status.has_solution, f"{res.status} {res.message}"
+    assert res.evaluation is not None
+    assert res.evaluation.feasible, [str(v) for v in res.evaluation.violations]
+    assert res.objective == pytest.approx(res.evaluation.objective, rel=1e-6)
+    return res
 
 
 def test_reinforcement_lp_bound_is_the_optimum() -> None:
@@ -32,7 +41,7 @@ def test_reinforcement_is_proved_optimal_from_the_start() -> None:
     """The start heuristic reaches the optimum and HiGHS only confirms it (386 s before
     the tightening and the start; about 15 s now on 2 busy cores)."""
     s = load_scenario(REINFORCEMENT)
-    res = solve_movements(s, options=SolveOptions(threads=1))
+    res = checked(solve_movements(s, options=SolveOptions(threads=1)))
     assert str(res.status) == "optimal"
     assert res.objective == pytest.approx(OPTIMUM, rel=1e-8)
     assert res.start is not None and res.start.objective is not None
@@ -58,7 +67,7 @@ def test_start_is_a_feasible_plan(seed: int) -> None:
     assert st.objective == pytest.approx(float(m.col_cost @ x), rel=1e-9)
     assert st.objective >= st.lp_bound - 1e-7 * abs(st.lp_bound)
     # the start is a valid MIP start: HiGHS from it is never worse
-    res = solve_movements(mm.network.scenario, options=SolveOptions(time_limit=30))
+    res = checked(solve_movements(mm.network.scenario, options=SolveOptions(time_limit=30)))
     assert res.objective is not None and res.start is not None
     assert res.start.objective is not None
     assert res.objective <= res.start.objective * (1 + 1e-9) + 1e-9
@@ -69,7 +78,7 @@ def test_no_start_for_an_lp() -> None:
     s = load_scenario(REINFORCEMENT)
     assert s.logistics is not None
     lp_only = s.model_copy(update={"logistics": s.logistics.model_copy(update={"lift": []})})
-    res = solve_movements(lp_only)
+    res = checked(solve_movements(lp_only))
     assert res.start is None and str(res.status) == "optimal"
 
 

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from conftest import MIP_BACKENDS, orlib_dir
+from conftest import MIP_BACKENDS, orlib_dir, solve_checked
 from conftest import alliances as alliances_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -124,7 +124,7 @@ def test_backends_without_starts_ignore_them(solver: str) -> None:
     out = backend.solve(f.model, replace(OPTS, start=x0))
     assert str(out.status) == "optimal"
     assert out.objective == pytest.approx(optima()["cap61"], rel=1e-6)
-    res = solve(s, solver=solver, options=OPTS, warm_start=True)  # heuristic skipped
+    res = solve_checked(s, solver=solver, options=OPTS, warm_start=True)  # heuristic skipped
     assert str(res.status) == "optimal" and "start heuristic" not in res.message
     assert res.objective == pytest.approx(optima()["cap61"], rel=1e-6)
 
@@ -170,10 +170,11 @@ def test_auto_start_skips_small_models_and_crowded_candidates(
     when it would keep more than a third of the launches (cap41: 16 launches)."""
     solve_module = importlib.import_module("procure.procurement.solve")  # not the function
     s = import_cflp(orlib_dir() / "cap41.txt")
-    small = solve(s, options=OPTS)
+    small = solve_checked(s, options=OPTS)
     assert "start heuristic" not in small.message
+    assert small.objective == pytest.approx(optima()["cap41"], rel=1e-6)
     monkeypatch.setattr(solve_module, "AUTO_START_CELLS", 0)
-    auto = solve(s, options=OPTS)
+    auto = solve_checked(s, options=OPTS)
     assert "start heuristic" in auto.message and "no start" in auto.message
     assert auto.objective == pytest.approx(optima()["cap41"], rel=1e-6)
 

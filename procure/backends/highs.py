@@ -23,6 +23,29 @@ from procure.lp.model import ModelArrays
 _pool_threads: int | None = None  # thread count of HiGHS's global scheduler in this process
 
 
+def configured_highs(options: SolveOptions) -> Any:
+    """A fresh ``highspy.Highs`` with ``options`` set (log, threads, seed, MIP gap, time
+    limit, ``extra``); the start and the model are the caller's."""
+    import highspy
+
+    global _pool_threads
+    if _pool_threads is not None and _pool_threads != options.threads:
+        # HiGHS sizes one global thread pool on its first solve in a process; a later
+        # solve with another thread count fails ("Not Set") unless the pool is reset
+        highspy.Highs.resetGlobalScheduler(True)
+    _pool_threads = int(options.threads)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", bool(options.verbose))
+    h.setOptionValue("threads", int(options.threads))
+    h.setOptionValue("random_seed", int(options.seed))
+    h.setOptionValue("mip_rel_gap", float(options.mip_gap))
+    if options.time_limit is not None:
+        h.setOptionValue("time_limit", float(options.time_limit))
+    for key, value in options.extra.items():
+        h.setOptionValue(key, value)
+    return h
+
+
 class HighsBackend(Backend):
     """HiGHS MIP/LP solver (branch-and-cut, dual simplex, IPM)."""
 
@@ -34,21 +57,7 @@ class HighsBackend(Backend):
         import highspy
 
         t0 = time.perf_counter()
-        global _pool_threads
-        if _pool_threads is not None and _pool_threads != options.threads:
-            # HiGHS sizes one global thread pool on its first solve in a process; a later
-            # solve with another thread count fails ("Not Set") unless the pool is reset
-            highspy.Highs.resetGlobalScheduler(True)
-        _pool_threads = int(options.threads)
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", bool(options.verbose))
-        h.setOptionValue("threads", int(options.threads))
-        h.setOptionValue("random_seed", int(options.seed))
-        h.setOptionValue("mip_rel_gap", float(options.mip_gap))
-        if options.time_limit is not None:
-            h.setOptionValue("time_limit", float(options.time_limit))
-        for key, value in options.extra.items():
-            h.setOptionValue(key, value)
+        h = configured_highs(options)
         pass_arrays(h, model)
         start = options.start
         if model.is_mip and start is not None and start.shape == (model.num_cols,):

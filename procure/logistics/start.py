@@ -78,17 +78,13 @@ class _WarmLP:
     def __init__(self, model: ModelArrays, time_limit: float, threads: int, seed: int) -> None:
         import highspy
 
-        from procure.backends import highs as highs_backend
+        from procure.backends.highs import configured_highs
         from procure.backends.highs_model import pass_arrays
 
-        if highs_backend._pool_threads not in (None, threads):
-            highspy.Highs.resetGlobalScheduler(True)  # as HighsBackend does
-        highs_backend._pool_threads = threads
-        self.h: Any = highspy.Highs()
+        # one time limit over every run together
+        self.h: Any = configured_highs(SolveOptions(time_limit=max(time_limit, 0.0),
+                                                    threads=threads, seed=seed))
         self.optimal = highspy.HighsModelStatus.kOptimal
-        for key, value in (("output_flag", False), ("threads", threads), ("random_seed", seed),
-                           ("time_limit", max(time_limit, 0.0))):  # over every run together
-            self.h.setOptionValue(key, value)
         pass_arrays(self.h, replace(model, integrality=np.zeros(model.num_cols, dtype=np.bool_)))
         self.solves = 0
 
