@@ -354,7 +354,8 @@ class _Builder:
 
     def lift(self) -> None:
         """(7) payload covers tonnage: sum_{r of m} w_r flow[r,a,t] <= sum_f P_f y[f,m,a,t]
-        on arcs whose mode has lift; (8) fleet in use each day <= available x sorties/day;
+        on arcs whose mode has lift; (8) vehicles busy each day <= available (a same-day
+        hop takes 1 / sorties_per_day of a vehicle, a longer sortie a whole one);
         (9) pooled entitlements; (10) MOG at airbases."""
         n, c = self.n, self.c
         lg = n.scenario.logistics
@@ -446,6 +447,31 @@ class _Builder:
                         uniq % h)
 
 
+def _sortie_upper(n: Network, c: Cells, ll: LiftLinks, payload: FloatArray) -> FloatArray:
+    """Upper bound of each sortie column y[f,m,a,t] (models/logistics.md, section 4):
+    min(Nbar[f,a], ceil(Lm[m,a,t] / P_f)).
+
+    Nbar[f,a] is implied by (8): the sortie's first busy day is its departure day t <= H-1,
+    where it takes o_a of a vehicle-day, so o_a y <= N_f. On a same-day arc (tau_a = 0)
+    o_a = 1 / rho_f and y <= floor(N_f rho_f); on a multi-day arc o_a = 1 and y <= N_f,
+    whatever rho_f (a fleet of one ship at rho_f = 0.5 may still sail on a 1-day link).
+    ceil(Lm / P_f) is a dominance: that many sorties carry everything m can load there."""
+    lg = n.scenario.logistics
+    assert lg is not None
+    if not c.sortie_fleet.size:
+        return np.zeros(0)
+    avail = np.array([float(f.available) for f in lg.lift])[c.sortie_fleet]
+    rho = np.array([f.sorties_per_day for f in lg.lift])[c.sortie_fleet]
+    same_day = n.arc_days[c.sortie_arc] == 0
+    # (8) with a one-day window: floor(N rho) on same-day arcs, N otherwise (see above)
+    fleet_cap = np.where(same_day, np.floor(avail * rho + 1e-9), avail)
+    need = np.full(c.sortie_fleet.size, np.inf)
+    has = ll.sortie_group >= 0
+    need[has] = np.ceil(ll.group_load[ll.sortie_group[has]] / payload[c.sortie_fleet[has]])
+    out: FloatArray = np.minimum(fleet_cap, need)
+    return out
+
+
 def build(n: Network) -> MovementModel:
     """Build the movement MILP of ``models/logistics.md`` for a compiled network."""
     c = make_cells(n)
@@ -475,18 +501,11 @@ def build(n: Network) -> MovementModel:
     short = m.add_variables("short", n.mv_member.size, upper=n.mv_qty,
                             cost=n.short_weight * n.mv_tons * n.mv_priority)
     ll = lift_links(n, c)
-    cap = np.array([f.available * f.sorties_per_day for f in lg.lift], dtype=np.float64)
     payload = np.array([f.payload_tons for f in lg.lift], dtype=np.float64)
     sortie_cost = np.array([f.cost_per_sortie for f in lg.lift], dtype=np.float64)
-    # more than ceil(Lm[m,a,t] / P_f) sorties of f never help: the load fits in fewer
-    # (dominance, models/logistics.md section 4)
-    need = np.full(c.sortie_fleet.size, np.inf)
-    has = ll.sortie_group >= 0
-    need[has] = np.ceil(ll.group_load[ll.sortie_group[has]] / payload[c.sortie_fleet[has]])
     sorties = m.add_variables("sorties", c.sortie_fleet.size,
-                              upper=np.minimum(np.floor(cap[c.sortie_fleet]), need)
-                              if cap.size else 0.0,
-                              cost=sortie_cost[c.sortie_fleet] if cap.size else 0.0,
+                              upper=_sortie_upper(n, c, ll, payload),
+                              cost=sortie_cost[c.sortie_fleet] if payload.size else 0.0,
                               integer=True)
     b = _Builder(n, c, ll, m, flow, hold, draw, deliver, short, sorties, [])
     b.conservation()

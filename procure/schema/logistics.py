@@ -121,7 +121,9 @@ class LiftAsset(StrictModel):
     available: Annotated[int, Field(ge=0, le=100_000)] = Field(
         description="Vehicles available each day.")
     sorties_per_day: Annotated[float, Field(gt=0, le=24, allow_inf_nan=False)] = Field(
-        default=1.0, description="Sorties each vehicle can start per day.")
+        default=1.0, description="Sorties each vehicle can start per day on same-day links "
+        "(transit 0 days); a sortie on a longer link holds a whole vehicle for 2 x transit "
+        "days (out and back), whatever this value.")
     cost_per_sortie: NonNeg = 0.0
     owner: Id | None = Field(default=None, description="Owning member; omitted: a pooled fleet.")
     entitlements: dict[Id, NonNeg] = Field(
