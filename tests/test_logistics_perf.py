@@ -11,12 +11,13 @@ from conftest import REPO
 from procure.backends import SolveOptions
 from procure.io import load_scenario
 from procure.logistics import MovementResult, relax_movements, solve_movements
-from procure.logistics.formulation import _group, _pairs, build
+from procure.logistics.formulation import _pairs, build
 from procure.logistics.generate import generate_network
 from procure.logistics.network import compile_network
 from procure.logistics.solve import lp_method
 from procure.logistics.start import movement_start
-from procure.lp.model import match_keys
+from procure.lp.index import group as _group
+from procure.lp.index import match_keys
 
 REINFORCEMENT = REPO / "procure" / "data" / "reinforcement.yaml"
 OPTIMUM = 50.7075200292  # proved by HiGHS with and without the tightening (section 12)

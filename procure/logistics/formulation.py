@@ -17,6 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from procure.logistics.network import Network
+from procure.lp.index import group as _group
+from procure.lp.index import ranges as _ranges
+from procure.lp.index import within_runs
 from procure.lp.model import (
     FloatArray,
     IntArray,
@@ -71,30 +74,6 @@ class MovementModel:
     short: VarBlock
     sorties: VarBlock
     capacities: tuple[CapacityRows, ...] = ()
-
-
-def _ranges(lo: IntArray, hi: IntArray) -> tuple[IntArray, IntArray]:
-    """For each i with lo[i] <= hi[i], the integers lo[i]..hi[i]: (owner i, value)."""
-    n = np.maximum(hi - lo + 1, 0)
-    owner = np.repeat(np.arange(lo.size, dtype=np.int64), n)
-    within = np.arange(int(n.sum()), dtype=np.int64) - np.repeat(np.cumsum(n) - n, n)
-    return owner, lo[owner] + within
-
-
-def _group(keys: IntArray) -> tuple[IntArray, IntArray]:
-    """Dense row ids for keys (in increasing key order), and the unique keys.
-
-    The same as ``np.unique(keys, return_inverse=True)``. Keys here are small
-    nonnegative mixed-radix numbers (e.g. (r * |V| + v) * H + t), so when their range is
-    within a few times their count a presence table and a running count replace the
-    sort: O(n + range) instead of O(n log n)."""
-    if keys.size and keys.min() >= 0 and keys.max() < max(8 * keys.size, 1 << 16):
-        seen = np.zeros(int(keys.max()) + 1, dtype=np.bool_)
-        seen[keys] = True
-        rank = np.cumsum(seen.astype(np.int64)) - 1  # (a cast first is 8x faster)
-        return rank[keys], np.flatnonzero(seen).astype(np.int64)
-    uniq, inv = np.unique(keys, return_inverse=True)
-    return inv.astype(np.int64).reshape(-1), uniq.astype(np.int64)
 
 
 def make_cells(n: Network) -> Cells:
@@ -194,8 +173,7 @@ def _pairs(group: IntArray, sortie_group: IntArray, n_groups: int) -> tuple[IntA
     first = np.cumsum(count) - count + int((sortie_group < 0).sum())
     k = count[group]
     i = np.repeat(np.arange(group.size, dtype=np.int64), k)
-    within = np.arange(int(k.sum()), dtype=np.int64) - np.repeat(np.cumsum(k) - k, k)
-    return i, order[np.repeat(first[group], k) + within]
+    return i, order[np.repeat(first[group], k) + within_runs(k)]
 
 
 def lift_links(n: Network, c: Cells) -> LiftLinks:

@@ -82,6 +82,7 @@ import math
 
 import numpy as np
 
+from procure.geo import great_circle_km
 from procure.lp.model import FloatArray
 from procure.schema.logistics import (
     DEFAULT_MODES,
@@ -101,7 +102,6 @@ from procure.schema.logistics import (
 from procure.schema.scenario import Horizon, Member, Scenario
 
 FIRST_YEAR = 2026
-EARTH_RADIUS_KM = 6371.0088
 LAT_BOX = (36.0, 62.0)
 LON_BOX = (-10.0, 30.0)
 
@@ -127,15 +127,8 @@ _UNREACHED = 1 << 40
 
 
 def _km_matrix(lat: FloatArray, lon: FloatArray) -> FloatArray:
-    """Great-circle distances (km) between all pairs of points: 2 R asin(chord / 2), the
-    haversine formula written with the chord between unit vectors (no cancellation)."""
-    p, lam = np.radians(lat), np.radians(lon)
-    xyz = (np.cos(p) * np.cos(lam), np.cos(p) * np.sin(lam), np.sin(p))
-    chord2 = np.zeros((lat.size, lat.size))
-    for c in xyz:
-        chord2 += (c[:, None] - c[None, :]) ** 2
-    out: FloatArray = 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(chord2) / 2))
-    return out
+    """Great-circle distances (km) between all pairs of points."""
+    return great_circle_km(lat[:, None], lon[:, None], lat[None, :], lon[None, :])
 
 
 def _derived(mode: Mode, km: float) -> tuple[int, float]:

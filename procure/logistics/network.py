@@ -16,19 +16,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from procure.geo import great_circle_km
 from procure.lp.model import BoolArray, FloatArray, IntArray
 from procure.schema.scenario import Scenario
 
-EARTH_RADIUS_KM = 6371.0088
 NEVER = 1_000_000  # "unreachable" day
-
-
-def great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Haversine distance on a spherical Earth (mean radius)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
 @dataclass(frozen=True)
@@ -102,7 +94,7 @@ def link_params(s: Scenario) -> list[LinkParams]:
     for ln in lg.links:
         a, b = locs[ln.origin], locs[ln.destination]
         md = lg.mode_defaults(ln.mode)
-        km = great_circle_km(a.lat, a.lon, b.lat, b.lon)
+        km = float(great_circle_km(a.lat, a.lon, b.lat, b.lon))
         days = ln.transit_days if ln.transit_days is not None else max(
             md.min_transit_days, math.ceil(km / md.speed_km_per_day))
         cost = ln.cost_per_ton if ln.cost_per_ton is not None else km * md.cost_per_ton_km

@@ -44,6 +44,7 @@ import numpy as np
 
 from procure.backends.base import SolveOptions
 from procure.logistics.formulation import MovementModel
+from procure.lp.index import within_runs
 from procure.lp.model import FloatArray, IntArray, ModelArrays
 
 SORTIE_ROWS = ("(8)", "(9)", "(10)")  # rows of sorties only: each <= with coefficients >= 0
@@ -110,8 +111,7 @@ def _sortie_rows(model: ModelArrays, cols: IntArray) -> tuple[IntArray, IntArray
             if blocks else np.zeros(0, dtype=np.int64))
     counts = np.diff(model.a_start)[rows]
     owner = np.repeat(np.arange(rows.size), counts)
-    nz = (np.repeat(model.a_start[rows], counts) + np.arange(int(counts.sum()))
-          - np.repeat(np.cumsum(counts) - counts, counts))
+    nz = np.repeat(model.a_start[rows], counts) + within_runs(counts)
     pos = np.full(model.num_cols, -1, dtype=np.int64)
     pos[cols] = np.arange(cols.size)
     col = pos[model.a_index[nz]]

@@ -252,15 +252,3 @@ def _csr_order(r: IntArray, c: IntArray, v: FloatArray,
     if not keep.all():
         r, c, v = r[keep], c[keep], v[keep]
     return r, c.astype(np.int32), (v.copy() if v is given else v)  # never the caller's v
-
-
-def match_keys(row_keys: IntArray, item_keys: IntArray) -> tuple[IntArray, IntArray]:
-    """All index pairs (i, j) with ``row_keys[i] == item_keys[j]`` (a sort-merge join)."""
-    order = np.argsort(item_keys, kind="stable")
-    sorted_keys = item_keys[order]
-    lo = np.searchsorted(sorted_keys, row_keys, side="left")
-    hi = np.searchsorted(sorted_keys, row_keys, side="right")
-    counts = hi - lo
-    rows = np.repeat(np.arange(row_keys.size, dtype=np.int64), counts)
-    within = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
-    return rows, order[np.repeat(lo, counts) + within]

@@ -19,6 +19,7 @@ from typing import Literal
 
 import numpy as np
 
+from procure.lp.index import ranges
 from procure.lp.model import BoolArray, FloatArray, IntArray
 from procure.schema.scenario import CostShare, Scenario
 
@@ -179,12 +180,7 @@ def compile_scenario(s: Scenario, mode: Mode = "joint") -> Compiled:
     pair_bound = bound[pair_member, prog_cap[pair_prog]] if pair_launch.size else np.zeros(0)
 
     # purchase cells: (pair, year) for years from the program's first delivery year on
-    n_years = n_t - first[pair_prog] if pair_launch.size else np.zeros(0, dtype=np.int64)
-    cell_pair = np.repeat(np.arange(pair_launch.size, dtype=np.int64), n_years)
-    offsets = np.arange(cell_pair.size) - np.repeat(np.cumsum(n_years) - n_years, n_years)
-    cell_year = (first[pair_prog][cell_pair] + offsets).astype(np.int64) if cell_pair.size else (
-        cell_pair
-    )
+    cell_pair, cell_year = ranges(first[pair_prog], np.full(pair_launch.size, n_t - 1))
 
     budgets = np.full((n_m, n_t), np.nan)
     for i, m in enumerate(s.members):

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from procure.lp.index import group, match_keys
 from procure.lp.model import (
     INF,
     BoolArray,
@@ -21,7 +22,6 @@ from procure.lp.model import (
     LinearModel,
     ModelArrays,
     VarBlock,
-    match_keys,
 )
 from procure.procurement.compile import Compiled
 
@@ -74,8 +74,8 @@ class Formulation:
 
 def _group_rows(keys: IntArray) -> tuple[IntArray, int]:
     """Dense row numbers 0..n-1 for arbitrary integer keys (in key order)."""
-    uniq, inv = np.unique(keys, return_inverse=True)
-    return inv.astype(np.int64), int(uniq.size)
+    rows, uniq = group(keys)
+    return rows, int(uniq.size)
 
 
 @dataclass

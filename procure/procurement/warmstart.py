@@ -31,7 +31,8 @@ from typing import Any
 import numpy as np
 
 from procure.backends.base import SolveOptions
-from procure.lp.model import FloatArray, IntArray, match_keys
+from procure.lp.index import match_keys
+from procure.lp.model import FloatArray, IntArray
 from procure.procurement.formulation import Formulation
 
 LAGRANGIAN_SECONDS = 60.0  # wall-clock cap on step 1
