@@ -15,12 +15,12 @@ from procure.procurement import (
     Evaluation,
     FormulationOptions,
     Plan,
-    ProcurementResult,
     Study,
     evaluate,
     solve,
     study,
 )
+from procure.run import RunRecord, run
 from procure.schema import Scenario
 
 __version__ = "0.1.0"
@@ -30,7 +30,7 @@ __all__ = [
     "FormulationOptions",
     "Plan",
     "ProcureError",
-    "ProcurementResult",
+    "RunRecord",
     "Scenario",
     "ScenarioError",
     "SolveOptions",
@@ -42,6 +42,7 @@ __all__ = [
     "evaluate",
     "import_cflp",
     "load_scenario",
+    "run",
     "save_scenario",
     "solve",
     "study",

@@ -60,9 +60,9 @@ def _solve_and_report(path_label: str, scenario_loader: object, solver: str,
     print the summaries; write results only when every plan passed the evaluator."""
     import pandas as pd
 
-    from procure.logistics import solve_movements
+    from procure.logistics import solve as solve_movements
     from procure.procurement.formulation import FormulationOptions
-    from procure.procurement.metrics import study
+    from procure.procurement.study import study
     from procure.report.console import print_movements, print_study
     from procure.report.write import study_summary, study_tables, write_results
 
@@ -110,7 +110,7 @@ def _solve_and_report(path_label: str, scenario_loader: object, solver: str,
                 _fail(EXIT_ERROR, "the independent evaluator rejected the movement plan: "
                                   + "; ".join(str(v) for v in mev.violations[:5]))
             summary["logistics"] = mr.summary()
-            tables.update({f"movement_{k}": v for k, v in mr.tables().items()})
+            tables.update({f"movement_{k}": v for k, v in mr.tables.items()})
     except SolverUnavailableError as e:
         _fail(EXIT_ERROR, str(e))
     if out_dir is not None:
@@ -221,45 +221,21 @@ def import_orlib(
               highlight=False)
 
 
-@app.command()
-def bench(
-    profile: Annotated[str, typer.Option(
-        "--profile", help="smoke (seconds) | quick (minutes) | full (the published run)")
-    ] = "quick",
-    out_dir: Annotated[Path, typer.Option(
-        "--out", help="Folder for results.json and RESULTS.md.")] = Path("benchmarks"),
-    only: Annotated[str | None, typer.Option(
-        "--only", help="Comma-separated sections: build,solve,orlib,linking,hard,lp.")] = None,
-    render: Annotated[Path | None, typer.Option(
-        "--render", help="Measure nothing: rewrite RESULTS.md in --out from this "
-                         "results.json.")] = None,
-) -> None:
-    """Run the benchmark suite: build against PuLP and the highspy floor, backends side
-    by side, OR-Library and hard instances against direct HiGHS models, LP methods."""
-    from procure.bench.cases import PROFILES
-    from procure.bench.suite import SECTIONS, render_results, run_suite
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+             add_help_option=False)
+def bench(ctx: typer.Context) -> None:
+    """Run the benchmark suite from a source checkout: the arguments of
+    `python -m benchmarks` (--help lists them)."""
+    root = Path(__file__).resolve().parents[1]
+    if not ((root / "pyproject.toml").is_file()
+            and (root / "benchmarks" / "__main__.py").is_file()):
+        _fail(EXIT_INVALID, "the benchmark harness is not installed with procure: it lives in "
+                            "the source repository; run `python -m benchmarks` from its root")
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    from benchmarks.cli import main as run_benchmarks  # only here: not part of the library
 
-    if render is not None:
-        try:
-            render_results(render, out_dir)
-        except (OSError, ValueError, KeyError, TypeError) as e:
-            _fail(EXIT_INVALID, f"--render: cannot read results from {render}: {e}")
-        out.print(f"wrote {out_dir / 'RESULTS.md'} from {render}", highlight=False)
-        return
-    if profile not in PROFILES:
-        _fail(EXIT_INVALID, f"--profile: unknown profile {profile!r}; choose one of "
-                            f"{', '.join(PROFILES)}")
-    sections = None
-    if only is not None:
-        sections = tuple(x.strip() for x in only.split(",") if x.strip())
-        bad = [x for x in sections if x not in SECTIONS]
-        if bad or not sections:
-            _fail(EXIT_INVALID, f"--only: unknown section(s) {', '.join(bad) or repr(only)}; "
-                                f"choose from {', '.join(SECTIONS)}")
-    run_suite(profile, out_dir, sections=sections,
-              log=lambda line: out.print(line, highlight=False))
-    out.print(f"wrote {out_dir / 'RESULTS.md'} and {out_dir / 'results.json'}",
-              highlight=False)
+    raise typer.Exit(run_benchmarks(list(ctx.args)))
 
 
 def main() -> None:

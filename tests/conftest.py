@@ -14,8 +14,7 @@ from procure.backends import SolveOptions, available_backends
 from procure.generate import generate_alliance
 from procure.io import load_scenario
 from procure.procurement.formulation import FormulationOptions
-from procure.procurement.result import ProcurementResult
-from procure.procurement.solve import solve
+from procure.procurement.solve import ProcurementRecord, solve
 from procure.schema import Scenario
 
 REPO = Path(__file__).resolve().parents[1]
@@ -54,7 +53,7 @@ def solve_checked(
     options: SolveOptions | None = None,
     warm_start: bool | None = None,
     **formulation: Any,
-) -> ProcurementResult:
+) -> ProcurementRecord:
     """Solve, then require: a plan, no evaluator violation, and the solver's objective
     equal to the evaluator's exact objective (costs + shortfall penalty)."""
     res = solve(scenario, mode=mode, solver=solver,  # type: ignore[arg-type]

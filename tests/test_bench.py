@@ -1,22 +1,44 @@
-"""The benchmark suite's smoke profile runs end to end, and its references are sound."""
+"""The benchmark suite's smoke profile runs end to end, and its references are sound.
+
+The harness is the ``benchmarks`` package at the repository root, not part of the
+installed library: the root goes on ``sys.path`` here so the tests import it from the
+checkout, as ``python -m benchmarks`` does.
+"""
 
 from __future__ import annotations
 
+import ast
 import json
 import math
+import subprocess
+import sys
+from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from procure.backends import SolveOptions
-from procure.backends.registry import available_backends, get_backend
-from procure.bench.measure import build_ours, scenario_for
-from procure.bench.references import floor_handoff, pulp_build, pulp_data, pulp_handoff
-from procure.bench.report import geomean, render_markdown, why_missed
-from procure.bench.suite import fit_exponent, run_suite
-from procure.cli import app
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from benchmarks.cases import scenario_for  # noqa: E402
+from benchmarks.cli import main as bench_main  # noqa: E402
+from benchmarks.library import (  # noqa: E402
+    available_backends,
+    lp_relaxation,
+    solve_model,
+    solve_options,
+)
+from benchmarks.references import (  # noqa: E402
+    build_ours,
+    floor_handoff,
+    pulp_build,
+    pulp_data,
+    pulp_handoff,
+)
+from benchmarks.report import geomean, render_markdown, why_missed  # noqa: E402
+from benchmarks.suite import fit_exponent, run_suite  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -82,13 +104,9 @@ def test_smoke_orlib_and_lp_methods(smoke: tuple[Path, dict[str, Any]]) -> None:
 @pytest.mark.parametrize("kind", ["procurement", "logistics"])
 def test_references_hold_the_same_model(kind: str) -> None:
     """PuLP's model and the floor's reach the product's own optimum (LP relaxation)."""
-    from dataclasses import replace
-
-    import numpy as np
-
     _, _, model = build_ours(kind, scenario_for(kind, "xs"))  # type: ignore[arg-type]
-    lp = replace(model, integrality=np.zeros(model.num_cols, dtype=np.bool_))
-    ours = get_backend("highs").solve(lp, SolveOptions())
+    lp = lp_relaxation(model)
+    ours = solve_model("highs", lp, solve_options("highs"))
     assert ours.objective is not None
     for h in (floor_handoff(lp), pulp_handoff(pulp_build(pulp_data(lp)))):
         h.setOptionValue("output_flag", False)
@@ -106,29 +124,87 @@ def test_fit_exponent_and_geomean() -> None:
     assert math.isfinite(fit_exponent(nnz, [1.0, 1.0, 1.0]) or 0.0)
 
 
+def _python_m_benchmarks(*args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m benchmarks ARGS`` from the repository root, as the README runs it."""
+    return subprocess.run([sys.executable, "-m", "benchmarks", *args], cwd=REPO,
+                          capture_output=True, text=True, timeout=300, check=False)
+
+
 def test_cli_rejects_unknown_profile_and_section(tmp_path: Path) -> None:
-    runner = CliRunner()
-    res = runner.invoke(app, ["bench", "--profile", "huge", "--out", str(tmp_path)])
-    assert res.exit_code == 2 and "--profile" in res.output
-    res = runner.invoke(app, ["bench", "--only", "build,nope", "--out", str(tmp_path)])
-    assert res.exit_code == 2 and "nope" in res.output
+    res = _python_m_benchmarks("--profile", "huge", "--out", str(tmp_path))
+    assert res.returncode == 2 and "--profile" in res.stdout + res.stderr
+    res = _python_m_benchmarks("--only", "build,nope", "--out", str(tmp_path))
+    assert res.returncode == 2 and "nope" in res.stdout + res.stderr
     assert not list(tmp_path.iterdir())
 
 
 def test_render_rewrites_the_report_from_saved_results(
-        smoke: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
+        smoke: tuple[Path, dict[str, Any]], tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
     out, _ = smoke
-    runner = CliRunner()
-    res = runner.invoke(app, ["bench", "--render", str(out / "results.json"),
-                              "--out", str(tmp_path / "again")])
-    assert res.exit_code == 0, res.output
+    code = bench_main(["--render", str(out / "results.json"), "--out", str(tmp_path / "again")])
+    output = capsys.readouterr()
+    assert code == 0, output
     saved = json.loads((out / "results.json").read_text())
     assert (tmp_path / "again" / "RESULTS.md").read_text() == render_markdown(saved)
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
-    res = runner.invoke(app, ["bench", "--render", str(bad), "--out", str(tmp_path / "no")])
-    assert res.exit_code == 2 and "--render" in res.output
+    code = bench_main(["--render", str(bad), "--out", str(tmp_path / "no")])
+    output = capsys.readouterr()
+    assert code == 2 and "--render" in output.out + output.err
     assert not (tmp_path / "no").exists()
+
+
+def test_published_results_render_to_the_published_report() -> None:
+    """``python -m benchmarks --render benchmarks/results.json`` reproduces RESULTS.md."""
+    saved = json.loads((REPO / "benchmarks" / "results.json").read_text())
+    assert render_markdown(saved) == (REPO / "benchmarks" / "RESULTS.md").read_text()
+
+
+def _harness_imports() -> dict[str, tuple[set[str], set[str], set[str]]]:
+    """Per harness module: harness modules it imports at the top, harness modules it
+    imports inside functions, and the ``procure`` modules it imports anywhere."""
+    out: dict[str, tuple[set[str], set[str], set[str]]] = {}
+    for path in sorted((REPO / "benchmarks").glob("*.py")):
+        tree = ast.parse(path.read_text())
+        top_level = {id(node) for node in tree.body}
+        harness: set[str] = set()
+        nested: set[str] = set()
+        library: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                if name.split(".")[0] == "procure":
+                    library.add(name)
+                elif name.startswith("benchmarks."):
+                    (harness if id(node) in top_level else nested).add(name)
+        out["benchmarks." + path.stem] = harness, nested, library
+    return out
+
+
+def test_harness_imports_form_a_dag_and_only_the_adapter_imports_procure() -> None:
+    imports = _harness_imports()
+    assert {m for m, (_, _, lib) in imports.items() if lib} == {"benchmarks.library"}
+    assert all(not nested for _, nested, _ in imports.values())
+    graph = {m: harness for m, (harness, _, _) in imports.items()}
+    try:
+        order = list(TopologicalSorter(graph).static_order())
+    except CycleError as e:  # pragma: no cover - the failure message
+        pytest.fail(f"import cycle among harness modules: {e.args[1]}")
+    assert set(order) >= set(graph)
+
+
+def test_the_library_does_not_import_the_harness() -> None:
+    code = ("import sys, procure, procure.cli; "
+            "print([m for m in sys.modules if m.startswith(('procure.bench', 'benchmarks'))])")
+    res = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                         text=True, timeout=300, check=True)
+    assert res.stdout.strip() == "[]"
 
 
 def _orlib_row(ours: float, direct: float) -> dict[str, Any]:

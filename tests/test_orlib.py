@@ -29,9 +29,9 @@ def test_published_optimum(name: str, solver: str) -> None:
     res = solve_checked(s, solver=solver, options=SolveOptions(mip_gap=1e-9, time_limit=120))
     assert str(res.status) == "optimal"
     expected = optima()[name]
-    assert res.total_cost == pytest.approx(expected, rel=1e-6)
+    assert res.metrics["total_cost"] == pytest.approx(expected, rel=1e-6)
     assert res.objective == pytest.approx(expected, rel=1e-6)
-    assert res.shortfall_units == 0
+    assert res.metrics["shortfall_units"] == 0
 
 
 def test_reader_shapes() -> None:
@@ -56,7 +56,7 @@ def test_cli_import_roundtrip(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     s = load_scenario(out)
     res = solve_checked(s)
-    assert res.total_cost == pytest.approx(optima()["cap71"], rel=1e-6)
+    assert res.metrics["total_cost"] == pytest.approx(optima()["cap71"], rel=1e-6)
 
 
 @pytest.mark.slow
@@ -75,6 +75,6 @@ def test_capa_8000() -> None:
     assert res.objective is not None and res.bound is not None
     assert res.bound <= expected * (1 + 1e-6) and expected <= res.objective * (1 + 1e-6)
     if str(res.status) == "optimal":
-        assert res.total_cost == pytest.approx(expected, rel=1e-6)
+        assert res.metrics["total_cost"] == pytest.approx(expected, rel=1e-6)
     else:
         assert str(res.status) == "feasible" and res.gap is not None and res.gap > 0

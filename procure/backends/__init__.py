@@ -1,21 +1,39 @@
-"""Solver backends behind one narrow interface (see :mod:`procure.backends.base`)."""
+"""Solver backends behind one narrow interface (see :mod:`procure.backends.base`).
 
-from procure.backends.base import Backend, Capabilities, SolveOptions, SolveOutcome, Status
+This package is the only place that imports a solver (highspy, OR-Tools, PuLP)."""
+
+from procure.backends.base import (
+    Backend,
+    Capabilities,
+    LpSession,
+    SolveOptions,
+    SolveOutcome,
+    Status,
+    Stop,
+    failure,
+    relative_gap,
+)
 from procure.backends.registry import (
     DEFAULT_BACKEND,
     available_backends,
     backend_names,
     get_backend,
+    pick_backend,
 )
 
 __all__ = [
     "DEFAULT_BACKEND",
     "Backend",
     "Capabilities",
+    "LpSession",
     "SolveOptions",
     "SolveOutcome",
     "Status",
+    "Stop",
     "available_backends",
     "backend_names",
+    "failure",
     "get_backend",
+    "pick_backend",
+    "relative_gap",
 ]

@@ -1,4 +1,10 @@
-"""HiGHS through highspy (the default backend): arrays are passed straight to ``passModel``."""
+"""HiGHS through highspy (the default backend): arrays are passed straight to ``passModel``.
+
+Settings in ``SolveOptions.solver_options["highs"]`` are HiGHS option names
+(``{"presolve": "off", "solver": "ipm"}``); an unknown name or a value of the wrong
+type is refused with an ``error`` outcome that names it. A MIP start goes in by
+``setSolution`` (HiGHS checks it and repairs a partial one before branching).
+"""
 
 from __future__ import annotations
 
@@ -12,20 +18,27 @@ import numpy as np
 from procure.backends.base import (
     Backend,
     Capabilities,
+    LpSession,
     SolveOptions,
     SolveOutcome,
     Status,
+    Stop,
     make_outcome,
 )
 from procure.backends.highs_model import pass_arrays
-from procure.lp.model import ModelArrays
+from procure.lp.model import FloatArray, IntArray, ModelArrays
 
 _pool_threads: int | None = None  # thread count of HiGHS's global scheduler in this process
 
 
+class HighsOptionError(ValueError):
+    """A HiGHS option name or value HiGHS refuses."""
+
+
 def configured_highs(options: SolveOptions) -> Any:
     """A fresh ``highspy.Highs`` with ``options`` set (log, threads, seed, MIP gap, time
-    limit, ``extra``); the start and the model are the caller's."""
+    limit, the ``highs`` solver options); the start and the model are the caller's.
+    Raises :class:`HighsOptionError` for an option HiGHS refuses."""
     import highspy
 
     global _pool_threads
@@ -41,8 +54,10 @@ def configured_highs(options: SolveOptions) -> Any:
     h.setOptionValue("mip_rel_gap", float(options.mip_gap))
     if options.time_limit is not None:
         h.setOptionValue("time_limit", float(options.time_limit))
-    for key, value in options.extra.items():
-        h.setOptionValue(key, value)
+    for key, value in options.for_solver("highs").items():
+        if h.setOptionValue(key, value) != highspy.HighsStatus.kOk:
+            raise HighsOptionError(f"solver_options.highs.{key}: HiGHS refuses {value!r} "
+                                   "(unknown option, or a value of the wrong type or range)")
     return h
 
 
@@ -50,16 +65,20 @@ class HighsBackend(Backend):
     """HiGHS MIP/LP solver (branch-and-cut, dual simplex, IPM)."""
 
     name = "highs"
-    capabilities = Capabilities(mip=True, continuous=True, duals=True, warm_start=True)
+    capabilities = Capabilities(mip=True, continuous=True, duals=True, warm_start=True,
+                                lp_session=True)
     distribution = probe = "highspy"
 
-    def solve(self, model: ModelArrays, options: SolveOptions) -> SolveOutcome:
+    def solve(self, model: ModelArrays, options: SolveOptions, *,
+              start: FloatArray | None = None) -> SolveOutcome:
         import highspy
 
         t0 = time.perf_counter()
-        h = configured_highs(options)
+        try:
+            h = configured_highs(options)
+        except HighsOptionError as exc:
+            return self.failed(Status.ERROR, time.perf_counter() - t0, str(exc))
         pass_arrays(h, model)
-        start = options.start
         if model.is_mip and start is not None and start.shape == (model.num_cols,):
             # a MIP start: HiGHS checks it (and repairs a partial one) before branching
             h.setSolution(model.num_cols, np.arange(model.num_cols, dtype=np.int32),
@@ -73,6 +92,16 @@ class HighsBackend(Backend):
             status = h.getModelStatus()
         return self._outcome(h, model, status, time.perf_counter() - t0)
 
+    def check_options(self, options: SolveOptions) -> str | None:
+        try:
+            configured_highs(options)
+        except HighsOptionError as exc:
+            return str(exc)
+        return None
+
+    def lp_session(self, model: ModelArrays, options: SolveOptions) -> LpSession:
+        return HighsLpSession(self, model, options)
+
     def _outcome(self, h: Any, model: ModelArrays, status: Any, seconds: float) -> SolveOutcome:
         import highspy
 
@@ -80,13 +109,12 @@ class HighsBackend(Backend):
         text = h.modelStatusToString(status)
         if status == ms.kModelEmpty:  # nothing to decide: the optimum is the offset
             return SolveOutcome(Status.OPTIMAL, np.zeros(model.num_cols), float(model.offset),
-                                float(model.offset), 0.0, seconds, self.name, self.version(), text)
+                                float(model.offset), 0.0, seconds, self.name, self.version(),
+                                text, stopped_by=Stop.NONE)
         if status == ms.kInfeasible:
-            return SolveOutcome(Status.INFEASIBLE, None, None, None, None, seconds, self.name,
-                                self.version(), text)
+            return self.failed(Status.INFEASIBLE, seconds, text)
         if status == ms.kUnbounded:
-            return SolveOutcome(Status.UNBOUNDED, None, None, None, None, seconds, self.name,
-                                self.version(), text)
+            return self.failed(Status.UNBOUNDED, seconds, text)
         info = h.getInfo()
         has_x = int(info.primal_solution_status) == 2  # kSolutionStatusFeasible
         x = np.asarray(h.getSolution().col_value, dtype=np.float64) if has_x else None
@@ -96,14 +124,14 @@ class HighsBackend(Backend):
             b = float(info.mip_dual_bound)
             bound = b if math.isfinite(b) else None
         limits = {
-            ms.kTimeLimit, ms.kIterationLimit, ms.kSolutionLimit, ms.kInterrupt,
-            ms.kObjectiveBound, ms.kObjectiveTarget,
+            ms.kTimeLimit: Stop.TIME, ms.kIterationLimit: Stop.ITERATIONS,
+            ms.kSolutionLimit: Stop.ITERATIONS, ms.kInterrupt: Stop.INTERRUPT,
+            ms.kObjectiveBound: Stop.ITERATIONS, ms.kObjectiveTarget: Stop.ITERATIONS,
         }
         if hasattr(ms, "kMemoryLimit"):
-            limits.add(ms.kMemoryLimit)
+            limits[ms.kMemoryLimit] = Stop.MEMORY
         if status not in limits and status != ms.kOptimal:
-            return SolveOutcome(Status.ERROR, None, None, None, None, seconds, self.name,
-                                self.version(), f"HiGHS model status: {text}")
+            return self.failed(Status.ERROR, seconds, f"HiGHS model status: {text}")
         outcome = make_outcome(
             proven_optimal=status == ms.kOptimal,
             hit_limit=status in limits,
@@ -115,8 +143,36 @@ class HighsBackend(Backend):
             version=self.version(),
             is_mip=model.is_mip,
             message=text,
+            stopped_by=limits.get(status, Stop.TIME),
         )
         if not model.is_mip and outcome.status == Status.OPTIMAL and info.dual_solution_status == 2:
             outcome = replace(outcome, row_duals=np.asarray(h.getSolution().row_dual,
                                                             dtype=np.float64))
         return outcome
+
+
+class HighsLpSession(LpSession):
+    """The LP relaxation in one HiGHS instance, re-solved warm after bound changes (the
+    basis of the last solve is kept); one time limit over every solve together."""
+
+    def __init__(self, backend: Backend, model: ModelArrays, options: SolveOptions) -> None:
+        super().__init__(backend, model, options)
+        import highspy
+
+        self.h: Any = configured_highs(replace(options, time_limit=max(
+            options.time_limit, 0.0) if options.time_limit is not None else None))
+        self.optimal = highspy.HighsModelStatus.kOptimal
+        pass_arrays(self.h, self.model)
+
+    def solve(self, cols: IntArray | None = None, lower: FloatArray | None = None,
+              upper: FloatArray | None = None) -> tuple[float, FloatArray] | None:
+        if cols is not None and lower is not None and upper is not None:
+            self.h.changeColsBounds(int(cols.size), cols.astype(np.int32),
+                                    np.asarray(lower, dtype=np.float64),
+                                    np.asarray(upper, dtype=np.float64))
+        self.h.run()
+        self.solves += 1
+        if self.h.getModelStatus() != self.optimal:
+            return None
+        obj = float(self.h.getInfo().objective_function_value)
+        return obj, np.asarray(self.h.getSolution().col_value, dtype=np.float64)

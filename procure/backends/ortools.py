@@ -13,8 +13,8 @@ SCIP (:class:`ScipBackend`)
     time limit (status ``FEASIBLE``; an unset bound is read as unknown, not 0), so
     ``pywraplp`` is not needed.  Options: time limit and relative gap (``limits/gap``) are honoured,
     ``seed`` sets ``randomization/randomseedshift``; ``threads`` is ignored because
-    OR-Tools runs SCIP's sequential solver.  ``extra`` entries become SCIP
-    parameter lines (``{"limits/nodes": 100}``).
+    OR-Tools runs SCIP's sequential solver.  ``solver_options["scip"]`` entries become
+    SCIP parameter lines (``{"limits/nodes": 100}``).
 
 CP-SAT (:class:`CpSatBackend`)
     Solves only all-integer models: CP-SAT rounds continuous variables to scaled
@@ -27,7 +27,8 @@ CP-SAT (:class:`CpSatBackend`)
     relaxed outward, so no feasible point is cut off); when the rows imply none the
     model is refused: CP-SAT needs finite domains and cannot prove unboundedness.
     Options: ``max_time_in_seconds``, ``relative_gap_limit``, ``num_workers`` and
-    ``random_seed`` map one to one; ``extra`` entries set ``SatParameters`` fields.
+    ``random_seed`` map one to one; ``solver_options["cpsat"]`` entries set
+    ``SatParameters`` fields (an unknown field is refused by name).
     Runs with ``threads > 1`` are a parallel portfolio and need not repeat exactly.
 """
 
@@ -94,7 +95,8 @@ class ScipBackend(Backend):
         return bool(mbh.ModelSolverHelper("scip").solver_is_supported())
 
 
-    def solve(self, model: ModelArrays, options: SolveOptions) -> SolveOutcome:
+    def solve(self, model: ModelArrays, options: SolveOptions, *,
+              start: FloatArray | None = None) -> SolveOutcome:
         from ortools.linear_solver.python import model_builder_helper as mbh
 
         t0 = time.perf_counter()
@@ -106,7 +108,7 @@ class ScipBackend(Backend):
         params = {
             "limits/gap": float(options.mip_gap),
             "randomization/randomseedshift": int(options.seed),
-            **options.extra,
+            **options.for_solver("scip"),
         }
         solver.set_solver_specific_parameters(
             "".join(f"{k} = {_scip_value(v)}\n" for k, v in params.items())
@@ -114,9 +116,7 @@ class ScipBackend(Backend):
         try:
             solver.solve(helper)
         except Exception as exc:  # solver trouble becomes an error outcome
-            return SolveOutcome(Status.ERROR, None, None, None, None,
-                                time.perf_counter() - t0, self.name, self.version(),
-                                f"SCIP failed: {exc}")
+            return self.failed(Status.ERROR, time.perf_counter() - t0, f"SCIP failed: {exc}")
         return self._outcome(solver, model, time.perf_counter() - t0)
 
     def _outcome(self, solver: Any, model: ModelArrays, seconds: float) -> SolveOutcome:
@@ -126,14 +126,11 @@ class ScipBackend(Backend):
         status = solver.status()
         text = str(solver.status_string()) or status.name
         if status == st.INFEASIBLE:
-            return SolveOutcome(Status.INFEASIBLE, None, None, None, None, seconds, self.name,
-                                self.version(), text)
+            return self.failed(Status.INFEASIBLE, seconds, text)
         if status == st.UNBOUNDED:
-            return SolveOutcome(Status.UNBOUNDED, None, None, None, None, seconds, self.name,
-                                self.version(), text)
+            return self.failed(Status.UNBOUNDED, seconds, text)
         if status not in (st.OPTIMAL, st.FEASIBLE, st.NOT_SOLVED):
-            return SolveOutcome(Status.ERROR, None, None, None, None, seconds, self.name,
-                                self.version(), f"SCIP status: {text}")
+            return self.failed(Status.ERROR, seconds, f"SCIP status: {text}")
         has_x = bool(solver.has_solution())
         x = np.asarray(solver.variable_values(), dtype=np.float64) if has_x else None
         obj = float(solver.objective_value()) if has_x else None
@@ -361,19 +358,30 @@ class CpSatBackend(Backend):
     distribution = "ortools"
     probe = "ortools.sat.python.cp_model"
 
-    def solve(self, model: ModelArrays, options: SolveOptions) -> SolveOutcome:
+    def check_options(self, options: SolveOptions) -> str | None:
+        from ortools.sat.python import cp_model
+
+        params = cp_model.CpSolver().parameters
+        for key, value in options.for_solver("cpsat").items():
+            try:
+                setattr(params, key, value)
+            except (AttributeError, TypeError, ValueError) as exc:
+                return f"solver_options.cpsat.{key}: CP-SAT refuses {value!r} ({exc})"
+        return None
+
+    def solve(self, model: ModelArrays, options: SolveOptions, *,
+              start: FloatArray | None = None) -> SolveOutcome:
         from ortools.sat.python import cp_model
 
         t0 = time.perf_counter()
         refusal = self.check_supported(model)
+        refusal = refusal or self.check_options(options)
         if refusal is not None:
-            return SolveOutcome(Status.ERROR, None, None, None, None,
-                                time.perf_counter() - t0, self.name, self.version(), refusal)
+            return self.failed(Status.ERROR, time.perf_counter() - t0, refusal)
         try:
             data = _CpData(model)
         except _Refused as exc:
-            return SolveOutcome(exc.status, None, None, None, None, time.perf_counter() - t0,
-                                self.name, self.version(), exc.message)
+            return self.failed(exc.status, time.perf_counter() - t0, exc.message)
 
         cp = _cpsat_model(model, data)
         has_obj = bool(data.obj_index.size)
@@ -385,26 +393,23 @@ class CpSatBackend(Backend):
         params.random_seed = int(options.seed)
         params.relative_gap_limit = float(options.mip_gap)
         params.log_search_progress = bool(options.verbose)
-        for key, value in options.extra.items():
+        for key, value in options.for_solver("cpsat").items():
             setattr(params, key, value)
         invalid = cp.validate()
         if invalid:
-            return SolveOutcome(Status.ERROR, None, None, None, None, time.perf_counter() - t0,
-                                self.name, self.version(), f"CP-SAT model invalid: {invalid}")
+            return self.failed(Status.ERROR, time.perf_counter() - t0,
+                               f"CP-SAT model invalid: {invalid}")
         try:
             status = solver.solve(cp)
         except Exception as exc:  # solver trouble becomes an error outcome
-            return SolveOutcome(Status.ERROR, None, None, None, None, time.perf_counter() - t0,
-                                self.name, self.version(), f"CP-SAT failed: {exc}")
+            return self.failed(Status.ERROR, time.perf_counter() - t0, f"CP-SAT failed: {exc}")
         seconds = time.perf_counter() - t0
         text = solver.status_name(status)
         if status == cp_model.INFEASIBLE:
-            return SolveOutcome(Status.INFEASIBLE, None, None, None, None, seconds, self.name,
-                                self.version(), text)
+            return self.failed(Status.INFEASIBLE, seconds, text)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE, cp_model.UNKNOWN):
             info = solver.solution_info() or text
-            return SolveOutcome(Status.ERROR, None, None, None, None, seconds, self.name,
-                                self.version(), f"CP-SAT status {text}: {info}")
+            return self.failed(Status.ERROR, seconds, f"CP-SAT status {text}: {info}")
         x: FloatArray | None = None
         obj_value: float | None = None
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):

@@ -21,7 +21,7 @@ a relative error up to ~5e-9; the objective is recomputed from them.
 Options: ``-sec`` (wall clock, ``-timeMode elapsed``), ``-ratioGap``; ``threads=n > 1``
 is passed as ``100 + n``, CBC's repeatable parallel search; ``seed`` sets
 ``randomCbcSeed`` and ``randomSeed`` (Clp) to ``seed + 1`` because CBC reads 0 as
-"seed from the clock". ``extra`` entries become CBC command-line options
+"seed from the clock". ``solver_options["cbc"]`` entries become CBC command-line options
 (``{"maxNodes": 100}`` -> ``-maxNodes 100``). The MPS, solution and log files go
 to a private temporary directory that is removed after every solve.
 """
@@ -85,12 +85,12 @@ class CbcBackend(Backend):
             return False
 
 
-    def solve(self, model: ModelArrays, options: SolveOptions) -> SolveOutcome:
+    def solve(self, model: ModelArrays, options: SolveOptions, *,
+              start: FloatArray | None = None) -> SolveOutcome:
         t0 = time.perf_counter()
         path = _cbc_path()
         if path is None:
-            return SolveOutcome(Status.ERROR, None, None, None, None, 0.0, self.name,
-                                self.version(), "no CBC executable found")
+            return self.failed(Status.ERROR, 0.0, "no CBC executable found")
         seed = int(options.seed) % _MAX_SEED + 1
         args = ["-timeMode", "elapsed", "-ratioGap", repr(float(options.mip_gap)),
                 "-randomCbcSeed", str(seed), "-randomSeed", str(seed)]
@@ -98,7 +98,7 @@ class CbcBackend(Backend):
             args += ["-sec", repr(float(options.time_limit))]
         if int(options.threads) > 1:
             args += ["-threads", str(100 + int(options.threads))]
-        for key, value in options.extra.items():
+        for key, value in options.for_solver("cbc").items():
             args += [f"-{key}", str(value)]
         with tempfile.TemporaryDirectory(prefix="procure-cbc-") as tmp:
             mps, sol = os.path.join(tmp, "model.mps"), os.path.join(tmp, "model.sol")
@@ -119,8 +119,7 @@ class CbcBackend(Backend):
         seconds = time.perf_counter() - t0
         if error is not None:
             tail = "\n".join(log.strip().splitlines()[-5:])
-            return SolveOutcome(Status.ERROR, None, None, None, None, seconds, self.name,
-                                self.version(), f"{error}\n{tail}".strip())
+            return self.failed(Status.ERROR, seconds, f"{error}\n{tail}".strip())
         return self._outcome(first, values, model, log, seconds)
 
     def _outcome(self, first: str, values: FloatArray | None, model: ModelArrays, log: str,
@@ -129,15 +128,12 @@ class CbcBackend(Backend):
         text = result[-1].strip() if result else first
         stopped = first.startswith("Stopped") or any(r.startswith("Stopped") for r in result)
         if first.startswith(("Infeasible", "Integer infeasible")):
-            return SolveOutcome(Status.INFEASIBLE, None, None, None, None, seconds, self.name,
-                                self.version(), text)
+            return self.failed(Status.INFEASIBLE, seconds, text)
         if first.startswith("Unbounded"):
-            return SolveOutcome(Status.UNBOUNDED, None, None, None, None, seconds, self.name,
-                                self.version(), text)
+            return self.failed(Status.UNBOUNDED, seconds, text)
         optimal = first.startswith("Optimal") and not stopped
         if not (optimal or stopped):
-            return SolveOutcome(Status.ERROR, None, None, None, None, seconds, self.name,
-                                self.version(), f"CBC status: {text}")
+            return self.failed(Status.ERROR, seconds, f"CBC status: {text}")
         # an LP iterate cut short by a limit need not be feasible; a MIP incumbent is
         has_x = optimal or (model.is_mip and "objective value" in first
                             and "no integer solution" not in first

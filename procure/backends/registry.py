@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 
-from procure.backends.base import Backend
+from procure.backends.base import BACKEND_NAMES, Backend
 from procure.errors import SolverUnavailableError
 
 _BACKENDS: dict[str, tuple[str, str]] = {
@@ -21,6 +21,7 @@ _BACKENDS: dict[str, tuple[str, str]] = {
 }
 
 DEFAULT_BACKEND = "highs"
+assert tuple(_BACKENDS) == BACKEND_NAMES  # one list of names (base.py keeps the namespaces)
 
 
 def backend_names() -> list[str]:
@@ -56,3 +57,16 @@ def get_backend(name: str = DEFAULT_BACKEND) -> Backend:
     if cls is None:
         raise SolverUnavailableError(f"solver {name!r} is not installed")
     return cls()
+
+
+def pick_backend(capability: str, prefer: str | None = None) -> Backend | None:
+    """A backend that has ``capability`` (a field of :class:`Capabilities`, e.g.
+    ``"duals"``): ``prefer`` when it has it, else the first installed one in registry
+    order; ``None`` when no installed backend has it. Model code asks here for what it
+    needs (duals for shadow prices, a warm LP for a dive) instead of naming a solver."""
+    order = ([prefer] if prefer in _BACKENDS else []) + [n for n in _BACKENDS if n != prefer]
+    for name in order:
+        cls = _load(name)
+        if cls is not None and getattr(cls.capabilities, capability):
+            return cls()
+    return None

@@ -1,20 +1,23 @@
-"""Coalition logistics: the time-expanded movement model (``models/logistics.md``)."""
+"""Coalition logistics: the time-expanded movement model (``models/logistics.md``):
+compile -> formulation -> [start] -> solve -> plan, evaluate, result."""
 
 from procure.logistics.evaluate import MovementEvaluation, evaluate_movements
 from procure.logistics.plan import MovementPlan
 from procure.logistics.solve import (
-    MovementResult,
+    MovementModel,
+    MovementRecord,
     RelaxationResult,
-    relax_movements,
-    solve_movements,
+    relax,
+    solve,
 )
 
 __all__ = [
     "MovementEvaluation",
+    "MovementModel",
     "MovementPlan",
-    "MovementResult",
+    "MovementRecord",
     "RelaxationResult",
     "evaluate_movements",
-    "relax_movements",
-    "solve_movements",
+    "relax",
+    "solve",
 ]

@@ -5,21 +5,22 @@ arc on a day only if its member has transit rights at both ends, the day is afte
 the earliest it can be at the arc's tail and the arrival before the latest it can
 be at the head and still reach its destination by RDD; holds only where it has
 storage rights; sorties only for fleets the member may use, on arcs and days
-where it has flow cells. Each constraint family is one method named after its
-number in the written model.
+where it has flow cells. The build reads only the arrays of
+:class:`~procure.logistics.compile.Compiled`. Each constraint family of section 6 is
+one method of ``_Builder``, named after the family (``movement_payload`` builds
+``(7b) movement payload``), its docstring stating the rows with their number.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from procure.logistics.network import Network
+from procure.logistics.compile import MODES, Compiled
 from procure.lp.index import group as _group
+from procure.lp.index import match_keys, within_runs
 from procure.lp.index import ranges as _ranges
-from procure.lp.index import within_runs
 from procure.lp.model import (
     FloatArray,
     IntArray,
@@ -29,10 +30,14 @@ from procure.lp.model import (
     VarBlock,
 )
 
+AIR = MODES.index("air")
+
 
 @dataclass(frozen=True)
 class Cells:
-    """Index arrays of every variable family."""
+    """Index arrays of every variable family (models/logistics.md, section 2): flows
+    (r,a,t) in Phi, holds (r,v,t) in Eta, draws (r,sig,t) in Dlt (as an index into the
+    compiled sources), deliveries (r,t) in Gam and sorties (f,m,a,t) in Y."""
 
     flow_mv: IntArray
     flow_arc: IntArray
@@ -40,7 +45,7 @@ class Cells:
     hold_mv: IntArray
     hold_loc: IntArray
     hold_day: IntArray
-    draw_src: IntArray  # index into network sources
+    draw_src: IntArray  # index into the compiled sources
     draw_day: IntArray
     del_mv: IntArray
     del_day: IntArray
@@ -61,10 +66,10 @@ class CapacityRows:
 
 
 @dataclass(frozen=True)
-class MovementModel:
+class Formulation:
     """The built model and what is needed to read a solution back."""
 
-    network: Network
+    compiled: Compiled
     cells: Cells
     model: ModelArrays
     flow: VarBlock
@@ -76,14 +81,11 @@ class MovementModel:
     capacities: tuple[CapacityRows, ...] = ()
 
 
-def make_cells(n: Network) -> Cells:
-    """Generate every variable's index tuple (see the module docstring)."""
-    s = n.scenario
-    assert s.logistics is not None
-    lg = s.logistics
+def make_cells(n: Compiled) -> Cells:
+    """Generate every variable's index tuple (models/logistics.md, section 2, Cells)."""
     h = n.days
     n_r, n_a = n.mv_member.size, n.num_arcs
-    # flows: (r, a) pairs allowed by rights, then the day range of each
+    # Phi, flows: (r, a) pairs with a in A_r, then the day range of each
     rr, aa = np.divmod(np.arange(n_r * n_a, dtype=np.int64), n_a)
     ok = n.transit[n.mv_member[rr], n.arc_from[aa]] & n.transit[n.mv_member[rr], n.arc_to[aa]]
     rr, aa = rr[ok], aa[ok]
@@ -91,53 +93,32 @@ def make_cells(n: Network) -> Cells:
     hi = np.minimum(n.latest[rr, n.arc_to[aa]] - n.arc_days[aa], h - 1)
     i, day = _ranges(lo, hi)
     flow_mv, flow_arc, flow_day = rr[i], aa[i], day
-    # holds: storage right, at v from earliest to latest - 1 (held over to the next day)
+    # Eta, holds: storage right, at v from earliest to latest - 1 (held over to the next day)
     n_v = len(n.location_ids)
     rv, vv = np.divmod(np.arange(n_r * n_v, dtype=np.int64), n_v)
     ok = n.storage[n.mv_member[rv], vv] & n.transit[n.mv_member[rv], vv]
     rv, vv = rv[ok], vv[ok]
     i, day = _ranges(np.maximum(n.earliest[rv, vv], 0), np.minimum(n.latest[rv, vv] - 1, h - 2))
     hold_mv, hold_loc, hold_day = rv[i], vv[i], day
-    # draws: from ALD to the latest day the source location can still ship
+    # Dlt, draws: from ALD to the latest day the source location can still ship
     src_lat = n.latest[n.src_mv, n.src_loc]
     i, day = _ranges(n.mv_ald[n.src_mv], np.minimum(src_lat, h - 1))
     draw_src, draw_day = i, day
-    # deliveries: from max(EAD, earliest arrival) to RDD
+    # Gam, deliveries: from max(EAD, earliest arrival) to RDD
     r_all = np.arange(n_r, dtype=np.int64)
     i, day = _ranges(np.maximum(n.mv_ead, n.earliest[r_all, n.mv_dest]),
                      np.minimum(n.mv_rdd, h - 1))
     del_mv, del_day = i, day
-    # sorties: fleets of the arc's mode usable by the member, where it has flow cells
-    fl_f: list[IntArray] = []
-    fl_m: list[IntArray] = []
-    fl_a: list[IntArray] = []
-    fl_t: list[IntArray] = []
-    mode_of = np.array(n.arc_mode)
+    # Y, sorties: (f, m, a, t) for (m, a, t) in Phi_M, mode(a) = mode(f) and m in U_f; in
+    # order of f, then (m, a, t)
     _, uniq = _group((n.mv_member[flow_mv] * n_a + flow_arc) * h + flow_day)
     um, rest = np.divmod(uniq, n_a * h)
     ua, ut = np.divmod(rest, h)
-    mpos = {m: i for i, m in enumerate(n.member_ids)}
-    for f, fleet in enumerate(lg.lift):
-        # an owned fleet serves its owner; a pooled one the members with an entitlement
-        # (every member when it lists none)
-        users = np.zeros(len(n.member_ids), dtype=np.bool_)
-        if fleet.owner is not None:
-            users[mpos[fleet.owner]] = True
-        elif not fleet.entitlements:
-            users[:] = True
-        for m, ent in fleet.entitlements.items():
-            users[mpos[m]] = ent > 0
-        sel = users[um] & (mode_of[ua] == fleet.mode) if ua.size else np.zeros(0, np.bool_)
-        fl_f.append(np.full(int(sel.sum()), f, dtype=np.int64))
-        fl_m.append(um[sel])
-        fl_a.append(ua[sel])
-        fl_t.append(ut[sel])
-
-    def cat(parts: list[IntArray]) -> IntArray:
-        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
-
+    fleet, k = match_keys(n.fleet_mode, n.arc_mode[ua])
+    use = n.fleet_users[fleet, um[k]]
+    fleet, k = fleet[use], k[use]
     return Cells(flow_mv, flow_arc, flow_day, hold_mv, hold_loc, hold_day, draw_src, draw_day,
-                 del_mv, del_day, cat(fl_f), cat(fl_m), cat(fl_a), cat(fl_t))
+                 del_mv, del_day, fleet, um[k], ua[k], ut[k])
 
 
 @dataclass(frozen=True)
@@ -157,7 +138,7 @@ class LiftLinks:
     group_load: FloatArray  # Lm[m,a,t] for each (7) row
 
 
-def _room(n: Network) -> FloatArray:
+def _room(n: Compiled) -> FloatArray:
     """Room[m,a] (an |M| x |A| table): tons of member m's cargo that can enter arc a on
     one day, by the link capacity and m's share of the throughput at either end."""
     thr = np.where(np.isfinite(n.loc_thr), n.loc_thr * n.share_cap, np.inf)  # (M, V)
@@ -176,13 +157,11 @@ def _pairs(group: IntArray, sortie_group: IntArray, n_groups: int) -> tuple[IntA
     return i, order[np.repeat(first[group], k) + within_runs(k)]
 
 
-def lift_links(n: Network, c: Cells) -> LiftLinks:
-    """Group the flow cells on lift arcs by (member, arc, day) and bound their loads."""
-    lg = n.scenario.logistics
-    assert lg is not None
+def lift_links(n: Compiled, c: Cells) -> LiftLinks:
+    """Group the flow cells on lift arcs (mode(a) in Modes(F)) by (member, arc, day), the
+    rows of (7), and bound their loads by Lr and Lm (models/logistics.md, section 3)."""
     h, n_a = n.days, n.num_arcs
-    lift_modes = sorted({f.mode for f in lg.lift})
-    cells = np.flatnonzero(np.isin(np.array(n.arc_mode)[c.flow_arc], lift_modes))
+    cells = np.flatnonzero(n.mode_has_lift[n.arc_mode[c.flow_arc]])
     r, a = c.flow_mv[cells], c.flow_arc[cells]
     mem = n.mv_member[r]
     group, uniq = _group((mem * n_a + a) * h + c.flow_day[cells])
@@ -201,7 +180,7 @@ def lift_links(n: Network, c: Cells) -> LiftLinks:
 
 @dataclass
 class _Builder:
-    n: Network
+    n: Compiled
     c: Cells
     links: LiftLinks
     m: LinearModel
@@ -330,87 +309,105 @@ class _Builder:
                                    self.hold.start + cells[capped], w[capped],
                                    upper=n.share_cap[mv_, vv] * cap[vv])
 
-    def lift(self) -> None:
-        """(7) payload covers tonnage: sum_{r of m} w_r flow[r,a,t] <= sum_f P_f y[f,m,a,t]
-        on arcs whose mode has lift; (8) vehicles busy each day <= available (a same-day
-        hop takes 1 / sorties_per_day of a vehicle, a longer sortie a whole one);
-        (9) pooled entitlements; (10) MOG at airbases."""
+    def movement_payload(self) -> None:
+        """(7b) per flow cell (r,a,t) on a lift arc where some usable fleet has
+        min(P_f, Lr[r,a,t]) < min(P_f, Lm[m_r,a,t]):
+        w_r x[r,a,t] <= sum_{f: (f,m_r,a,t) in Y} min(P_f, Lr[r,a,t]) y[f,m_r,a,t].
+        A sortie carries at most what the movement can load there: the per-movement
+        linking that tightens the LP relaxation, as strong linking does in facility
+        location; a row only where it is tighter than (7) alone."""
+        n, c, ll = self.n, self.c, self.links
+        if not ll.cells.size:
+            return
+        cells, group = ll.cells, ll.group
+        i, j = _pairs(group, ll.sortie_group, ll.group_load.size)  # same (7) row
+        p_j = n.fleet_payload[c.sortie_fleet[j]]
+        carry = np.minimum(p_j, ll.cell_load[i])  # min(P_f, Lr[r,a,t])
+        tighter = carry < np.minimum(p_j, ll.group_load[group[i]]) * (1.0 - 1e-9)
+        has_row = np.zeros(cells.size, dtype=np.bool_)
+        has_row[i[tighter]] = True
+        small = np.flatnonzero(has_row)
+        if not small.size:
+            return
+        keep = has_row[i]
+        row_of = np.full(cells.size, -1, dtype=np.int64)
+        row_of[small] = np.arange(small.size)
+        self.m.add_constraints(
+            "(7b) movement payload", small.size,
+            np.concatenate([np.arange(small.size), row_of[i[keep]]]),
+            np.concatenate([self.flow.start + cells[small], self.sorties.start + j[keep]]),
+            np.concatenate([n.mv_tons[c.flow_mv[cells[small]]], -carry[keep]]),
+            upper=0.0)
+
+    def lift_payload(self) -> None:
+        """(7) per (m,a,t) in Phi_M with mode(a) in Modes(F):
+        sum_{r: m_r=m} w_r x[r,a,t] <= sum_{f: (f,m,a,t) in Y} min(P_f, Lm[m,a,t]) y[f,m,a,t],
+        each payload capped at Lm[m,a,t], the most tons the group can load (a row with no
+        sortie forces m's flows there to 0)."""
+        n, c, ll = self.n, self.c, self.links
+        if not ll.cells.size:
+            return
+        ok = np.flatnonzero(ll.sortie_group >= 0)
+        g = ll.sortie_group[ok]
+        self.m.add_constraints(
+            "(7) lift payload", ll.group_load.size,
+            np.concatenate([ll.group, g]),
+            np.concatenate([self.flow.start + ll.cells, self.sorties.start + ok]),
+            np.concatenate([n.mv_tons[c.flow_mv[ll.cells]],
+                            -np.minimum(n.fleet_payload[c.sortie_fleet[ok]], ll.group_load[g])]),
+            upper=0.0)
+
+    def fleet(self) -> None:
+        """(8) per fleet f and day t touched by a busy window:
+        sum_{(f,m,a,t') in Y: t' <= t <= t' + b_a - 1} o_a y[f,m,a,t'] <= N_f.
+        A sortie on arc a keeps its vehicle busy b_a = max(1, 2 tau_a) days (out and back,
+        truncated at H-1), using o_a = 1 / rho_f of it on a same-day arc (tau_a = 0) and a
+        whole one otherwise."""
         n, c = self.n, self.c
-        lg = n.scenario.logistics
-        assert lg is not None
-        h = n.days
-        ll = self.links
-        mode_of = np.array(n.arc_mode)
-        if ll.cells.size:
-            payload = np.array([f.payload_tons for f in lg.lift])
-            cells, group = ll.cells, ll.group
-            # (7b) a sortie carries at most Lr[r,a,t] tons of movement r: the per-movement
-            # linking that tightens the LP relaxation (as strong linking does in facility
-            # location); a row only where it is tighter than (7) alone
-            i, j = _pairs(group, ll.sortie_group, ll.group_load.size)
-            p_j = payload[c.sortie_fleet[j]]
-            carry = np.minimum(p_j, ll.cell_load[i])
-            tighter = carry < np.minimum(p_j, ll.group_load[group[i]]) * (1.0 - 1e-9)
-            has_row = np.zeros(cells.size, dtype=np.bool_)
-            has_row[i[tighter]] = True
-            small = np.flatnonzero(has_row)
-            keep = has_row[i]
-            if small.size:
-                row_of = np.full(cells.size, -1, dtype=np.int64)
-                row_of[small] = np.arange(small.size)
-                self.m.add_constraints(
-                    "(7b) movement payload", small.size,
-                    np.concatenate([np.arange(small.size), row_of[i[keep]]]),
-                    np.concatenate([self.flow.start + cells[small], self.sorties.start + j[keep]]),
-                    np.concatenate([n.mv_tons[c.flow_mv[cells[small]]], -carry[keep]]),
-                    upper=0.0)
-            # (7) with each payload capped at Lm[m,a,t], the most tons the group can load
-            ok = np.flatnonzero(ll.sortie_group >= 0)
-            g = ll.sortie_group[ok]
-            self.m.add_constraints(
-                "(7) lift payload", ll.group_load.size,
-                np.concatenate([group, g]),
-                np.concatenate([self.flow.start + cells, self.sorties.start + ok]),
-                np.concatenate([n.mv_tons[c.flow_mv[cells]],
-                                -np.minimum(payload[c.sortie_fleet[ok]], ll.group_load[g])]),
-                upper=0.0)
         if not c.sortie_fleet.size:
             return
-        # (8) a sortie on arc a keeps its vehicle busy 2 tau_a days (out and back); a
-        # same-day hop (tau_a = 0) takes 1 / sorties_per_day of a vehicle-day
-        busy = np.maximum(1, 2 * n.arc_days[c.sortie_arc])
+        h = n.days
+        busy = np.maximum(1, 2 * n.arc_days[c.sortie_arc])  # b_a
         owner, day = _ranges(c.sortie_day, np.minimum(c.sortie_day + busy - 1, h - 1))
         fleet = c.sortie_fleet[owner]
         rows, uniq = _group(fleet * h + day)
-        spd = np.array([f.sorties_per_day for f in lg.lift])
-        avail = np.array([float(f.available) for f in lg.lift])
         same_day = n.arc_days[c.sortie_arc[owner]] == 0
         blk = self.m.add_constraints("(8) fleet", uniq.size, rows, self.sorties.start + owner,
-                                     np.where(same_day, 1.0 / spd[fleet], 1.0),
-                                     upper=avail[uniq // h])
-        self._label(blk, "fleet", [lg.lift[f_].id for f_ in uniq // h], uniq % h)
-        # (9) pooled fleets: a member's sorties over the plan <= its entitlement
-        mpos = {m: i for i, m in enumerate(n.member_ids)}
-        ent = np.full((len(lg.lift), len(n.member_ids)), np.inf)
-        for f, fl in enumerate(lg.lift):
-            if fl.owner is None:
-                for m, e in fl.entitlements.items():
-                    ent[f, mpos[m]] = math.floor(e)  # whole sorties: 28.4 allows 28
-        e_cell = ent[c.sortie_fleet, c.sortie_member]
+                                     np.where(same_day, 1.0 / n.fleet_sorties_per_day[fleet],
+                                              1.0),
+                                     upper=n.fleet_available[uniq // h])
+        self._label(blk, "fleet", [n.fleet_ids[f_] for f_ in uniq // h], uniq % h)
+
+    def entitlement(self) -> None:
+        """(9) per pooled fleet f with entitlements and m in U_f with sortie cells:
+        sum_{(a,t)} y[f,m,a,t] <= floor(E[f,m]) (whole sorties: 28.4 allows 28); no row
+        where E[f,m] = inf."""
+        n, c = self.n, self.c
+        n_m = len(n.member_ids)
+        e_cell = n.fleet_entitlement[c.sortie_fleet, c.sortie_member]
         sel = np.flatnonzero(np.isfinite(e_cell))
-        if sel.size:
-            key = c.sortie_fleet[sel] * len(n.member_ids) + c.sortie_member[sel]
-            rows, uniq = _group(key)
-            f_, m_ = np.divmod(uniq, len(n.member_ids))
-            blk = self.m.add_constraints("(9) entitlement", uniq.size, rows,
-                                         self.sorties.start + sel, 1.0, upper=ent[f_, m_])
-            self._label(blk, "entitlement", [f"{lg.lift[a].id}/{n.member_ids[b]}"
-                                             for a, b in zip(f_, m_, strict=True)],
-                        np.full(uniq.size, -1))
-        # (10) MOG: air sorties landing at / leaving an airbase per day <= mog x turns
-        # integer sorties with coefficient 1: a fractional mog x turns rounds down
+        if not sel.size:
+            return
+        rows, uniq = _group(c.sortie_fleet[sel] * n_m + c.sortie_member[sel])
+        f_, m_ = np.divmod(uniq, n_m)
+        blk = self.m.add_constraints("(9) entitlement", uniq.size, rows,
+                                     self.sorties.start + sel, 1.0,
+                                     upper=np.floor(n.fleet_entitlement[f_, m_]))
+        self._label(blk, "entitlement", [f"{n.fleet_ids[a]}/{n.member_ids[b]}"
+                                         for a, b in zip(f_, m_, strict=True)],
+                    np.full(uniq.size, -1))
+
+    def mog(self) -> None:
+        """(10) per airbase v with MOG_v < inf and day t, over sorties on air arcs:
+        landings sum_{d(a)=v, t'+tau_a=t} y[f,m,a,t'] <= floor(MOG_v) and departures
+        sum_{o(a)=v} y[f,m,a,t] <= floor(MOG_v) (integer sorties with coefficient 1: a
+        fractional mog x turns rounds down)."""
+        n, c = self.n, self.c
+        if not c.sortie_fleet.size:
+            return
+        h = n.days
         mog = np.floor(n.loc_mog)
-        air = mode_of[c.sortie_arc] == "air"
+        air = n.arc_mode[c.sortie_arc] == AIR
         for name, v, t in (
             ("(10) MOG landings", n.arc_to[c.sortie_arc], c.sortie_day + n.arc_days[c.sortie_arc]),
             ("(10) MOG departures", n.arc_from[c.sortie_arc], c.sortie_day),
@@ -425,7 +422,7 @@ class _Builder:
                         uniq % h)
 
 
-def _sortie_upper(n: Network, c: Cells, ll: LiftLinks, payload: FloatArray) -> FloatArray:
+def _sortie_upper(n: Compiled, c: Cells, ll: LiftLinks) -> FloatArray:
     """Upper bound of each sortie column y[f,m,a,t] (models/logistics.md, section 4):
     min(Nbar[f,a], ceil(Lm[m,a,t] / P_f)).
 
@@ -434,27 +431,26 @@ def _sortie_upper(n: Network, c: Cells, ll: LiftLinks, payload: FloatArray) -> F
     o_a = 1 / rho_f and y <= floor(N_f rho_f); on a multi-day arc o_a = 1 and y <= N_f,
     whatever rho_f (a fleet of one ship at rho_f = 0.5 may still sail on a 1-day link).
     ceil(Lm / P_f) is a dominance: that many sorties carry everything m can load there."""
-    lg = n.scenario.logistics
-    assert lg is not None
     if not c.sortie_fleet.size:
         return np.zeros(0)
-    avail = np.array([float(f.available) for f in lg.lift])[c.sortie_fleet]
-    rho = np.array([f.sorties_per_day for f in lg.lift])[c.sortie_fleet]
+    avail = n.fleet_available[c.sortie_fleet]
+    rho = n.fleet_sorties_per_day[c.sortie_fleet]
+    payload = n.fleet_payload[c.sortie_fleet]
     same_day = n.arc_days[c.sortie_arc] == 0
     # (8) with a one-day window: floor(N rho) on same-day arcs, N otherwise (see above)
     fleet_cap = np.where(same_day, np.floor(avail * rho + 1e-9), avail)
     need = np.full(c.sortie_fleet.size, np.inf)
     has = ll.sortie_group >= 0
-    need[has] = np.ceil(ll.group_load[ll.sortie_group[has]] / payload[c.sortie_fleet[has]])
+    need[has] = np.ceil(ll.group_load[ll.sortie_group[has]] / payload[has])
     out: FloatArray = np.minimum(fleet_cap, need)
     return out
 
 
-def build(n: Network) -> MovementModel:
-    """Build the movement MILP of ``models/logistics.md`` for a compiled network."""
+def build(n: Compiled) -> Formulation:
+    """Build the movement MILP of ``models/logistics.md`` from a compiled scenario:
+    columns x, h, g, z, s, y with the bounds of section 4 and the costs of section 5,
+    then the rows (1)-(10) of section 6, one method per family."""
     c = make_cells(n)
-    lg = n.scenario.logistics
-    assert lg is not None
     m = LinearModel("movement")
     # implied column bounds (models/logistics.md, section 4): no cell of r ever holds more
     # than q_r units, nor more than the daily capacities it is counted in
@@ -479,26 +475,28 @@ def build(n: Network) -> MovementModel:
     short = m.add_variables("short", n.mv_member.size, upper=n.mv_qty,
                             cost=n.short_weight * n.mv_tons * n.mv_priority)
     ll = lift_links(n, c)
-    payload = np.array([f.payload_tons for f in lg.lift], dtype=np.float64)
-    sortie_cost = np.array([f.cost_per_sortie for f in lg.lift], dtype=np.float64)
-    sorties = m.add_variables("sorties", c.sortie_fleet.size,
-                              upper=_sortie_upper(n, c, ll, payload),
-                              cost=sortie_cost[c.sortie_fleet] if payload.size else 0.0,
+    sorties = m.add_variables("sorties", c.sortie_fleet.size, upper=_sortie_upper(n, c, ll),
+                              cost=n.fleet_cost[c.sortie_fleet] if n.num_fleets else 0.0,
                               integer=True)
     b = _Builder(n, c, ll, m, flow, hold, draw, deliver, short, sorties, [])
-    b.conservation()
-    b.demand()
-    b.stocks()
-    b.arc_capacity()
-    b.throughput()
-    b.storage()
-    b.lift()
-    return MovementModel(n, c, m.finalize(), flow, hold, draw, deliver, short, sorties,
-                         tuple(b.capacities))
+    b.conservation()  # (1)
+    b.demand()  # (2)
+    b.stocks()  # (3)
+    b.arc_capacity()  # (4)
+    b.throughput()  # (5), (5b)
+    b.storage()  # (6), (6b)
+    b.movement_payload()  # (7b)
+    b.lift_payload()  # (7)
+    b.fleet()  # (8)
+    b.entitlement()  # (9)
+    b.mog()  # (10)
+    return Formulation(n, c, m.finalize(), flow, hold, draw, deliver, short, sorties,
+                       tuple(b.capacities))
 
 
-def objective_parts(mm: MovementModel, x: FloatArray) -> dict[str, float]:
-    """Transport + draw cost, weighted lateness and shortfall terms of a solution."""
+def objective_parts(mm: Formulation, x: FloatArray) -> dict[str, float]:
+    """The terms of the objective (models/logistics.md, section 5) at a solution x:
+    transport sum c_a w_r x, draw sum p g, lift sum C_f y, lateness and shortfall."""
     cost = mm.model.col_cost
     parts = {}
     for name, blk in (("transport", mm.flow), ("draw", mm.draw), ("lift", mm.sorties),

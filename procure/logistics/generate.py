@@ -30,7 +30,7 @@ scenario. What is drawn, and from which distribution:
   transit days = the derived value + uniform{0..2}, cost per ton = the derived
   value x uniform(0.8, 1.5) and, with probability 0.5, a capacity ~ uniform(500,
   5 000) tons a day (derived values: great-circle distance and the default modes,
-  as in :func:`procure.logistics.network.link_params`).
+  as in :func:`procure.logistics.compile.link_params`).
 - **items**: cargo class bulk 0.4, oversize 0.2, outsize 0.2, passengers 0.2;
   unit tons ~ lognormal(mu=0, sigma=0.8) clipped to [0.05, 20] (bulk),
   uniform(5, 30) (oversize), uniform(20, 70) (outsize), uniform(0.1, 0.2)

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
-from procure.logistics.network import link_transit_days
+from procure.logistics.compile import link_transit_days
+from procure.lp.model import FloatArray
 from procure.schema.scenario import Scenario
+
+if TYPE_CHECKING:
+    from procure.logistics.formulation import Formulation
 
 MOVE_COLUMNS = ["movement", "member", "item", "link", "origin", "destination", "mode",
                 "depart_day", "arrive_day", "quantity", "tons", "lift", "sorties"]
@@ -104,3 +110,61 @@ class MovementPlan:
         deliveries = pd.DataFrame([(d.movement, d.day, d.quantity) for d in self.deliveries],
                                   columns=DELIVERY_COLUMNS)
         return {"moves": moves, "sorties": sorties, "draws": draws, "deliveries": deliveries}
+
+
+def decode(mm: Formulation, x: FloatArray) -> MovementPlan:
+    """Read moves, sorties, draws and deliveries out of a solution vector (sorties are
+    rounded: the solver returns them within its integrality tolerance)."""
+    n, c = mm.compiled, mm.cells
+    mv_ids = n.movement_ids
+    loc = n.location_ids
+    eps = 1e-9
+    f = mm.flow.values(x)
+    moves = tuple(
+        Move(mv_ids[c.flow_mv[i]], int(n.arc_link[c.flow_arc[i]]), loc[n.arc_from[c.flow_arc[i]]],
+             loc[n.arc_to[c.flow_arc[i]]], int(c.flow_day[i]), float(f[i]))
+        for i in np.flatnonzero(f > eps))
+    y = _trim_sorties(mm, mm.flow.values(x), np.round(mm.sorties.values(x)))
+    sorties = tuple(
+        Sortie(n.fleet_ids[c.sortie_fleet[i]], n.member_ids[c.sortie_member[i]],
+               int(n.arc_link[c.sortie_arc[i]]), loc[n.arc_from[c.sortie_arc[i]]],
+               loc[n.arc_to[c.sortie_arc[i]]], int(c.sortie_day[i]), int(y[i]))
+        for i in np.flatnonzero(y > 0.5))
+    d = mm.draw.values(x)
+    draws = tuple(Draw(mv_ids[n.src_mv[c.draw_src[i]]], int(n.src_stock[c.draw_src[i]]),
+                       int(c.draw_day[i]), float(d[i])) for i in np.flatnonzero(d > eps))
+    q = mm.deliver.values(x)
+    deliveries = tuple(Delivery(mv_ids[c.del_mv[i]], int(c.del_day[i]), float(q[i]))
+                       for i in np.flatnonzero(q > eps))
+    return MovementPlan(moves, sorties, draws, deliveries)
+
+
+def _trim_sorties(mm: Formulation, flow: FloatArray, y: FloatArray) -> FloatArray:
+    """Drop sorties the cargo does not need (a solver may leave idle ones when they cost
+    nothing): per (member, arc, day), remove the smallest-payload sorties while the
+    rest still cover the tonnage. Removing sorties never breaks (8)-(10)."""
+    n, c = mm.compiled, mm.cells
+    payload = n.fleet_payload
+    n_a, h = n.num_arcs, n.days
+    fkey = (n.mv_member[c.flow_mv] * n_a + c.flow_arc) * h + c.flow_day
+    skey = (c.sortie_member * n_a + c.sortie_arc) * h + c.sortie_day
+    tons: dict[int, float] = {}
+    for k, t in zip(fkey.tolist(), (flow * n.mv_tons[c.flow_mv]).tolist(), strict=True):
+        tons[k] = tons.get(k, 0.0) + t
+    cover: dict[int, float] = {}
+    for k, p in zip(skey.tolist(), (y * payload[c.sortie_fleet]).tolist(), strict=True):
+        cover[k] = cover.get(k, 0.0) + p
+    y = y.copy()
+    order = np.lexsort((payload[c.sortie_fleet], skey))  # by group, small payload first
+    spare: dict[int, float] = {}
+    for i in order.tolist():
+        k = int(skey[i])
+        if k not in spare:
+            spare[k] = cover.get(k, 0.0) - tons.get(k, 0.0) * (1.0 + 1e-9)
+        drop = min(y[i], np.floor(spare[k] / payload[c.sortie_fleet[i]] + 1e-12))
+        if drop > 0:
+            y[i] -= drop
+            spare[k] -= drop * payload[c.sortie_fleet[i]]
+    return y
+
+

@@ -5,8 +5,8 @@ is the optimum), but branch-and-cut finds integer sorties slowly: the LP spreads
 cargo over fractions of many sorties, and rounding them up breaks the fleet rows.
 This heuristic finds a plan by the LP, through bounds only:
 
-1. **Relax.** Solve the LP relaxation (HiGHS simplex, kept warm for step 2). Its
-   objective is a lower bound on the optimum.
+1. **Relax.** Solve the LP relaxation (through the backend's LP session, which HiGHS
+   keeps warm for step 2). Its objective is a lower bound on the optimum.
 2. **Dive.** Repeatedly round sorties up: the fractional sorties whose fractional part
    is at least 0.5 (at least the largest one), in decreasing order, get their rounded-up
    count as a lower bound, as long as the lower bounds together still fit the sortie
@@ -37,69 +37,20 @@ which then only has to confirm the bound.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import replace
 
 import numpy as np
 
-from procure.backends.base import SolveOptions
-from procure.logistics.formulation import MovementModel
+from procure.backends.base import Backend, LpSession, SolveOptions
+from procure.logistics.formulation import Formulation
 from procure.lp.index import within_runs
 from procure.lp.model import FloatArray, IntArray, ModelArrays
+from procure.run.model import Start
 
 SORTIE_ROWS = ("(8)", "(9)", "(10)")  # rows of sorties only: each <= with coefficients >= 0
 ROUND_UP_FROM = 0.5  # fractional part from which sorties are rounded up together
 DIVE_SHARE = 0.5  # of the time limit the dive may use (the sub-MIPs get the rest)
 INT_TOL = 1e-6
-
-
-@dataclass(frozen=True)
-class Start:
-    """What the start heuristic found (``x`` is ``None`` when it found nothing)."""
-
-    x: FloatArray | None
-    objective: float | None  # of x in the full model
-    lp_bound: float | None  # the LP relaxation's optimum: a lower bound
-    seconds: float
-    lp_solves: int
-    sub_mips: int
-    message: str = ""
-    trace: tuple[tuple[str, float, float], ...] = ()  # (step, objective, seconds so far)
-
-    @property
-    def gap(self) -> float | None:
-        if self.objective is None or self.lp_bound is None:
-            return None
-        return abs(self.objective - self.lp_bound) / max(abs(self.objective), 1e-9)
-
-
-class _WarmLP:
-    """The LP relaxation in one HiGHS instance, re-solved warm after bound changes."""
-
-    def __init__(self, model: ModelArrays, time_limit: float, threads: int, seed: int) -> None:
-        import highspy
-
-        from procure.backends.highs import configured_highs
-        from procure.backends.highs_model import pass_arrays
-
-        # one time limit over every run together
-        self.h: Any = configured_highs(SolveOptions(time_limit=max(time_limit, 0.0),
-                                                    threads=threads, seed=seed))
-        self.optimal = highspy.HighsModelStatus.kOptimal
-        pass_arrays(self.h, replace(model, integrality=np.zeros(model.num_cols, dtype=np.bool_)))
-        self.solves = 0
-
-    def solve(self, cols: IntArray | None = None, lower: FloatArray | None = None,
-              upper: FloatArray | None = None) -> tuple[float, FloatArray] | None:
-        """Change the bounds of ``cols`` (if given), re-solve; ``None`` unless optimal."""
-        if cols is not None and lower is not None and upper is not None:
-            self.h.changeColsBounds(int(cols.size), cols.astype(np.int32), lower, upper)
-        self.h.run()
-        self.solves += 1
-        if self.h.getModelStatus() != self.optimal:
-            return None
-        obj = float(self.h.getInfo().objective_function_value)
-        return obj, np.asarray(self.h.getSolution().col_value, dtype=np.float64)
 
 
 def _sortie_rows(model: ModelArrays, cols: IntArray) -> tuple[IntArray, IntArray, FloatArray,
@@ -123,7 +74,7 @@ def _sortie_rows(model: ModelArrays, cols: IntArray) -> tuple[IntArray, IntArray
     return ptr, owner[order], val[order], model.row_upper[rows]
 
 
-def _dive(lp: _WarmLP, x: FloatArray, cols: IntArray, lower: FloatArray,
+def _dive(lp: LpSession, x: FloatArray, cols: IntArray, lower: FloatArray,
           upper: FloatArray, rows: tuple[IntArray, IntArray, FloatArray, FloatArray],
           deadline: float) -> FloatArray | None:
     """Steps 2 and 3: whole sorties that fit rows (8)-(10), the rest re-optimised. At the
@@ -165,30 +116,38 @@ def _dive(lp: _WarmLP, x: FloatArray, cols: IntArray, lower: FloatArray,
     return None if out is None else out[1]
 
 
-def movement_start(mm: MovementModel, *, time_limit: float, threads: int = 1, seed: int = 0,
-                   mip_gap: float = 1e-6) -> Start:
-    """A MIP start for ``mm.model`` (module docstring) found within ``time_limit`` seconds.
-    Uses HiGHS whatever the backend of the main solve; ``x`` is ``None`` when HiGHS is
-    missing, the model has no sorties, or nothing was found in time."""
-    from procure.backends.highs import HighsBackend
+def _found(x: FloatArray | None, objective: float | None, bound: float | None, seconds: float,
+           lp: LpSession | None, subs: int, message: str,
+           trace: tuple[tuple[str, float, float], ...] = ()) -> Start:
+    """A :class:`Start` of this heuristic (``bound``: the LP relaxation's optimum)."""
+    return Start(x, objective, bound, seconds, message, trace,
+                 details={"lp_solves": 0 if lp is None else lp.solves, "sub_mips": subs})
 
+
+def movement_start(mm: Formulation, backend: Backend, *, time_limit: float, threads: int = 1,
+                   seed: int = 0, mip_gap: float = 1e-6) -> Start:
+    """A MIP start for ``mm.model`` (module docstring) found within ``time_limit`` seconds,
+    with ``backend`` (the run's, through the seam: its LP session for the relaxation and
+    the dive, its MIP solve for the sub-MIPs); ``x`` is ``None`` when the model has no
+    sorties or nothing was found in time."""
     t0 = time.perf_counter()
     model = mm.model
-    if not model.is_mip or not HighsBackend.available():
-        return Start(None, None, None, 0.0, 0, 0, "nothing to start")
+    if not model.is_mip or not (backend.capabilities.mip and backend.capabilities.continuous):
+        return _found(None, None, None, 0.0, None, 0, "nothing to start")
     deadline = t0 + time_limit
     cols = np.flatnonzero(model.integrality).astype(np.int64)
-    lp = _WarmLP(model, time_limit, threads, seed)
+    lp = backend.lp_session(model, SolveOptions(time_limit=max(time_limit, 0.0),
+                                                threads=threads, seed=seed))
     root = lp.solve()
     if root is None:
-        return Start(None, None, None, time.perf_counter() - t0, lp.solves, 0,
-                     "LP relaxation not solved in time")
+        return _found(None, None, None, time.perf_counter() - t0, lp, 0,
+                      "LP relaxation not solved in time")
     bound, x_lp = root
     x = _dive(lp, x_lp, cols, model.col_lower[cols], model.col_upper[cols],
               _sortie_rows(model, cols), t0 + DIVE_SHARE * time_limit)
     if x is None:
-        return Start(None, None, bound, time.perf_counter() - t0, lp.solves, 0,
-                     "no LP solution in time")
+        return _found(None, None, bound, time.perf_counter() - t0, lp, 0,
+                      "no LP solution in time")
     best, best_obj = x, float(model.col_cost @ x + model.offset)
     trace = [("LP bound", bound, 0.0), ("dive", best_obj, time.perf_counter() - t0)]
 
@@ -197,11 +156,11 @@ def movement_start(mm: MovementModel, *, time_limit: float, threads: int = 1, se
 
     # step 4: neighbourhoods, most promising first, in passes while they improve
     c = mm.cells
-    members = np.argsort(-np.bincount(c.sortie_member, minlength=len(mm.network.member_ids)),
-                         kind="stable")
-    by_member = [(f"member {mm.network.member_ids[m]}", c.sortie_member == m)
+    n_members = int(c.sortie_member.max()) + 1 if c.sortie_member.size else 0
+    members = np.argsort(-np.bincount(c.sortie_member, minlength=n_members), kind="stable")
+    by_member = [(f"member {mm.compiled.member_ids[m]}", c.sortie_member == m)
                  for m in members.tolist() if (c.sortie_member == m).any()]
-    backend, subs, improved = HighsBackend(), 0, True
+    subs, improved = 0, True
     while improved and gap() > mip_gap and time.perf_counter() < deadline:
         improved = False
         rins = ("RINS", np.abs(x_lp[cols] - np.round(best[cols])) > INT_TOL)
@@ -215,12 +174,14 @@ def movement_start(mm: MovementModel, *, time_limit: float, threads: int = 1, se
             # each sub-MIP may take half of what is left, so a slow one leaves room
             out = backend.solve(replace(model, col_lower=lower, col_upper=upper),
                                 SolveOptions(time_limit=max(left / 2, min(left, 1.0)),
-                                             mip_gap=mip_gap, threads=threads, seed=seed,
-                                             start=best))
+                                             mip_gap=mip_gap, threads=threads, seed=seed),
+                                start=best)
             subs += 1
             if out.x is not None and out.objective is not None and (
                     out.objective < best_obj - 1e-9 * max(1.0, abs(best_obj))):
                 best, best_obj, improved = out.x, float(out.objective), True
             trace.append((name, best_obj, time.perf_counter() - t0))
-    return Start(best, best_obj, bound, time.perf_counter() - t0, lp.solves, subs,
-                 f"dive and {subs} neighbourhood sub-MIPs", tuple(trace))
+    seconds = time.perf_counter() - t0
+    return _found(best, best_obj, bound, seconds, lp, subs,
+                  f"start heuristic ({seconds:.2f} s): dive and {subs} neighbourhood "
+                  f"sub-MIPs, plan {best_obj:.8g}, LP bound {bound:.8g}", tuple(trace))

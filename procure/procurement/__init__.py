@@ -1,19 +1,20 @@
-"""The joint procurement model: compile -> formulate -> solve -> plan, evaluate, compare."""
+"""The joint procurement model: compile -> formulation -> [start] -> solve -> plan,
+evaluate, result; ``study`` compares the joint plan with going alone."""
 
 from procure.common import Violation
 from procure.procurement.evaluate import Evaluation, evaluate
 from procure.procurement.formulation import FormulationOptions
-from procure.procurement.metrics import Study, study
 from procure.procurement.plan import Launch, Plan, Purchase
-from procure.procurement.result import ProcurementResult
-from procure.procurement.solve import solve
+from procure.procurement.solve import ProcurementModel, ProcurementRecord, solve
+from procure.procurement.study import Study, study
 
 __all__ = [
     "Evaluation",
     "FormulationOptions",
     "Launch",
     "Plan",
-    "ProcurementResult",
+    "ProcurementModel",
+    "ProcurementRecord",
     "Purchase",
     "Study",
     "Violation",

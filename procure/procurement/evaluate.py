@@ -4,6 +4,12 @@ It reads the scenario's own objects (not the compiled arrays), applies the
 cost-share rules exactly (:mod:`procure.procurement.shares`), and reports each
 broken rule by the name of its constraint in ``models/procurement.md``. No
 solver and no formulation code is involved, so a bug in either shows up here.
+
+:func:`evaluate` builds the plan's tallies once (:class:`_Tally`) and then calls one
+function per family of section 10 of the model, in this order: launches, purchases,
+(1) requirement, (2b) need, (3a) capacity, (4) min run and (5) min participants launch
+by launch, (3b) shared capacity, (7) cost share, (8) budget, (9) dependence, (10)/(11)
+workshare. Each returns its violations; their concatenation is the plan's list.
 """
 
 from __future__ import annotations
@@ -15,9 +21,9 @@ import pandas as pd
 
 from procure.common import Violation
 from procure.procurement.compile import default_shortfall_penalty
-from procure.procurement.plan import Launch, Plan
+from procure.procurement.plan import Launch, Plan, Purchase
 from procure.procurement.shares import nrc_shares
-from procure.schema.scenario import Scenario
+from procure.schema.scenario import Capability, Member, Program, Scenario
 
 PAYMENT_COLUMNS = ["member", "year", "unit_payments", "nrc_payments", "total", "budget"]
 SHORTFALL_COLUMNS = ["member", "capability", "by_year", "required", "delivered", "shortfall"]
@@ -61,115 +67,132 @@ def evaluate(scenario: Scenario, plan: Plan, *, strict: bool = False,
     ``tol`` is a relative tolerance: a check ``lhs <= rhs`` passes while
     ``lhs <= rhs + tol * max(1, |rhs|)`` (quantities and money alike).
     """
-    s = scenario
-    v: list[Violation] = []
-    years = set(s.horizon.years)
+    t = _tally(scenario, plan, tol)
+    v = _check_launches(t) + _check_purchases(t)
+    v += _check_requirements(t, strict, allowance)
+    v += _check_need(t)
+    for ln in plan.launches:  # rows of (3a), (4), (5) are per launch: reported launch by launch
+        p = t.progs.get(ln.program)
+        if p is not None:
+            v += _check_capacity(t, ln, p) + _check_min_run(t, ln, p)
+            v += _check_participants(t, ln, p)
+    v += _check_shared_capacity(t)
+    v += _check_cost_shares(t)
+    v += _check_budgets(t)
+    v += _check_dependence(t)
+    v += _check_workshare(t)
+
+    unit_cost = sum(q * t.progs[t.launches[lid].program].price_for(m)
+                    for (lid, m), q in t.units.items()
+                    if lid in t.launches and t.launches[lid].program in t.progs)
+    payments = pd.DataFrame(_payment_rows(t), columns=PAYMENT_COLUMNS)
+    member_cost = payments.groupby("member")["total"].sum().to_dict()
+    shortfalls = pd.DataFrame(t.shortfall_rows, columns=SHORTFALL_COLUMNS)
+    return Evaluation(
+        violations=tuple(v),
+        nrc_cost=t.nrc_cost,
+        unit_cost=unit_cost,
+        shortfall_units=float(shortfalls["shortfall"].sum()),
+        penalty=0.0 if allowance is not None else default_shortfall_penalty(scenario, plan.mode),
+        shares=t.shares,
+        payments=payments,
+        shortfalls=shortfalls,
+        member_cost={str(k): float(x) for k, x in member_cost.items()},
+    )
+
+
+# -- tallies ---------------------------------------------------------------------------
+
+ShortfallRow = tuple[str, str, int, float, float, float]
+
+
+@dataclass(frozen=True)
+class _Tally:
+    """Scenario lookups and the plan's totals, computed once and read by every check.
+
+    Only purchases with an open launch and known program, member and year count
+    (:func:`_purchase_error`); the NRC split of each launch is the exact rule's
+    (:mod:`procure.procurement.shares`).
+    """
+
+    s: Scenario
+    plan: Plan
+    tol: float
+    years: set[int]
+    progs: dict[str, Program]
+    members: dict[str, Member]
+    caps: dict[str, Capability]
+    eligible: dict[str, set[str]]  # program -> members that may buy from it
+    launches: dict[str, Launch]  # launch id -> launch
+    units: dict[tuple[str, str], float]  # (launch, member) -> units
+    per_year: dict[tuple[str, int], float]  # (launch, year) -> units
+    prog_year: dict[tuple[str, int], float]  # (program, year) -> units
+    by_mc: dict[tuple[str, str], list[tuple[int, float, Launch]]]  # (member, capability)
+    unit_pay: dict[tuple[str, int], float]  # (member, year) -> unit payments
+    need: dict[tuple[str, str], float]  # (member, capability) -> largest requirement
+    shortfall_rows: list[ShortfallRow]  # per requirement, in scenario order
+    splits: dict[str, dict[str, float] | None]  # launch -> NRC split (None: no valid split)
+    shares: dict[tuple[str, str], float]  # (launch, member) -> NRC share
+    nrc_pay: dict[tuple[str, int], float]  # (member, year) -> NRC payments
+    nrc_cost: float
+
+    def over(self, lhs: float, rhs: float) -> bool:
+        """``lhs <= rhs`` fails beyond the relative tolerance."""
+        return lhs > rhs + self.tol * max(1.0, abs(rhs))
+
+
+def _bad(constraint: str, where: str, amount: float, message: str) -> Violation:
+    return Violation(constraint, where, float(amount), message)
+
+
+def _purchase_error(pu: Purchase, launches: dict[str, Launch], progs: dict[str, Program],
+                    members: dict[str, Member], years: set[int]) -> str | None:
+    """Why a purchase is left out of every tally (its constraint name), or None."""
+    if pu.launch.id not in launches:
+        return "(2a) linking"
+    if pu.launch.program not in progs or pu.member not in members or pu.year not in years:
+        return "purchase"
+    return None
+
+
+def _nrc_buyers(s: Scenario, units: dict[tuple[str, str], float], ln: Launch, p: Program,
+                tol: float) -> list[str]:
+    """The launch's participants that pay NRC: eligible members buying more than tol."""
+    return [m for m in s.eligible_members(p) if units.get((ln.id, m), 0.0) > tol]
+
+
+def _tally(s: Scenario, plan: Plan, tol: float) -> _Tally:
     progs = {p.id: p for p in s.programs}
     members = {m.id: m for m in s.members}
-    caps = {c.id: c for c in s.capabilities}
-
-    def bad(constraint: str, where: str, amount: float, message: str) -> None:
-        v.append(Violation(constraint, where, float(amount), message))
-
-    def over(lhs: float, rhs: float) -> bool:
-        return lhs > rhs + tol * max(1.0, abs(rhs))
-
+    years = set(s.horizon.years)
     launches = {ln.id: ln for ln in plan.launches}
-    eligible = {p.id: set(s.eligible_members(p)) for p in s.programs}
-    if len(launches) != len(plan.launches):
-        bad("launch", "plan", 0, "a launch is listed twice")
-    for ln in plan.launches:
-        if ln.program not in progs:
-            bad("launch", ln.id, 0, f"unknown program {ln.program!r}")
-        elif plan.mode == "joint" and ln.owner is not None:
-            bad("launch", ln.id, 0, "a joint plan launches programs without an owner")
-        elif plan.mode == "alone" and (ln.owner is None
-                                       or progs[ln.program].min_participants > 1):
-            bad("launch", ln.id, 0, "a go-alone launch needs an owner and min_participants 1")
-
-    units: dict[tuple[str, str], float] = defaultdict(float)  # (launch, member) -> units
-    per_year: dict[tuple[str, int], float] = defaultdict(float)  # (launch, year) -> units
-    prog_year: dict[tuple[str, int], float] = defaultdict(float)  # (program, year) -> units
+    units: dict[tuple[str, str], float] = defaultdict(float)
+    per_year: dict[tuple[str, int], float] = defaultdict(float)
+    prog_year: dict[tuple[str, int], float] = defaultdict(float)
     by_mc: dict[tuple[str, str], list[tuple[int, float, Launch]]] = defaultdict(list)
     unit_pay: dict[tuple[str, int], float] = defaultdict(float)
     for pu in plan.purchases:
+        if _purchase_error(pu, launches, progs, members, years) is not None:
+            continue
         ln, m, y, q = pu.launch, pu.member, pu.year, pu.quantity
-        where = f"{ln.id}/{m}/{y}"
-        if ln.id not in launches:
-            bad("(2a) linking", where, q, "purchase from a launch that is not launched")
-            continue
-        p = progs.get(ln.program)
-        if p is None or m not in members or y not in years:
-            bad("purchase", where, q, "unknown program, member or year")
-            continue
-        if q < -tol:
-            bad("purchase", where, q, f"negative quantity {q}")
-        if not caps[p.capability].divisible and abs(q - round(q)) > tol:
-            bad("integrality", where, q, f"{q} is not a whole number of units")
-        if m not in eligible[p.id]:
-            bad("eligibility", where, q,
-                f"{m} may not buy from {p.id} (eligibility/export control)")
-        if ln.owner is not None and ln.owner != m:
-            bad("eligibility", where, q, f"{m} buys from {ln.owner}'s national launch")
-        if p.first_delivery_year is not None and y < p.first_delivery_year:
-            bad("delivery year", where, q, f"{p.id} delivers from {p.first_delivery_year}")
-        if p.capability in members[m].constraints.sovereign and not (
-            p.lead == m or p.work_fractions().get(m, 0.0) > 0.0
-        ):
-            bad("sovereignty", where, q, f"{p.capability} is sovereign for {m}; {p.id} is led "
-                f"by {p.lead} and not produced in {m}")
+        prog = progs[ln.program]
         units[(ln.id, m)] += q
         per_year[(ln.id, y)] += q
-        prog_year[(p.id, y)] += q
-        by_mc[(m, p.capability)].append((y, q, ln))
-        unit_pay[(m, y)] += q * p.price_for(m)
+        prog_year[(prog.id, y)] += q
+        by_mc[(m, prog.capability)].append((y, q, ln))
+        unit_pay[(m, y)] += q * prog.price_for(m)
 
-    # (1) requirements and (2b) need
-    short_rows = []
     need: dict[tuple[str, str], float] = defaultdict(float)
-    for i, r in enumerate(s.requirements):
+    shortfall_rows: list[ShortfallRow] = []
+    for r in s.requirements:
         need[(r.member, r.capability)] = max(need[(r.member, r.capability)], r.quantity)
         got = sum(q for y, q, _ in by_mc.get((r.member, r.capability), []) if y <= r.by_year)
         miss = r.quantity - got
         miss = 0.0 if miss <= tol * max(1.0, r.quantity) else miss  # float noise in sums
-        short_rows.append((r.member, r.capability, r.by_year, r.quantity, got, miss))
-        limit = 0.0 if strict else (allowance[i] if allowance is not None else None)
-        if limit is not None and miss > limit + tol * max(1.0, r.quantity):
-            bad("(1) requirement", f"{r.member}/{r.capability}/{r.by_year}", miss - limit,
-                f"{miss:g} of {r.quantity:g} not delivered by {r.by_year} (at most {limit:g})")
-    for (m, c), items in by_mc.items():
-        total = sum(q for _, q, _ in items)
-        if over(total, need.get((m, c), 0.0)):
-            bad("(2b) need", f"{m}/{c}", total - need.get((m, c), 0.0),
-                f"buys {total:g} but needs at most {need.get((m, c), 0.0):g}")
+        shortfall_rows.append((r.member, r.capability, r.by_year, r.quantity, got, miss))
 
-    # (3) capacity, (4) minimum run, (5) participants
-    for ln in plan.launches:
-        p = progs.get(ln.program)
-        if p is None:
-            continue
-        bought = sum(q for (lid, _), q in units.items() if lid == ln.id)
-        buyers = [m for (lid, m), q in units.items() if lid == ln.id and q > tol]
-        if p.capacity_per_year is not None:
-            for y in s.horizon.years:
-                if over(per_year.get((ln.id, y), 0.0), p.capacity_per_year):
-                    bad("(3a) capacity", f"{ln.id}/{y}", per_year[(ln.id, y)] - p.capacity_per_year,
-                        f"{per_year[(ln.id, y)]:g} units > capacity {p.capacity_per_year:g}")
-        run = max(p.min_production_run, 0.0 if caps[p.capability].divisible else 1.0)
-        if bought < run - tol:
-            bad("(4) min run", ln.id, run - bought, f"{bought:g} units < minimum run {run:g}")
-        if len(buyers) < max(1, p.min_participants):
-            bad("(5) min participants", ln.id, max(1, p.min_participants) - len(buyers),
-                f"{len(buyers)} participant(s) < {max(1, p.min_participants)}")
-    if plan.mode == "alone":
-        for (pid, y), q in prog_year.items():
-            cap = progs[pid].capacity_per_year
-            if cap is not None and over(q, cap):
-                bad("(3b) shared capacity", f"{pid}/{y}", q - cap,
-                    f"{q:g} units > capacity {cap:g}")
-
-    # (7) exact NRC shares, (8) budgets
     gdp = {m.id: m.gdp for m in s.members}
+    splits: dict[str, dict[str, float] | None] = {}
     shares: dict[tuple[str, str], float] = {}
     nrc_pay: dict[tuple[str, int], float] = defaultdict(float)
     nrc_cost = 0.0
@@ -178,57 +201,238 @@ def evaluate(scenario: Scenario, plan: Plan, *, strict: bool = False,
         if p is None:
             continue
         nrc_cost += p.nrc_total
-        buyers = [m for m in s.eligible_members(p) if units.get((ln.id, m), 0.0) > tol]
-        if not buyers:
-            if p.nrc_total > 0:
-                bad("(7) cost share", ln.id, p.nrc_total, "launched with no participant to pay NRC")
-            continue
-        if p.nrc_total <= 0:
-            continue  # nothing to split
+        buyers = _nrc_buyers(s, units, ln, p, tol)
+        if not buyers or p.nrc_total <= 0:
+            continue  # (7) reports a launch with NRC and nobody to pay it
         rule = s.cost_share_for(p) if ln.owner is None else None
         split = (nrc_shares(rule, buyers, {m: units[(ln.id, m)] for m in buyers}, gdp)
                  if rule is not None and len(buyers) > 1 else {buyers[0]: 1.0})
-        if split is None:
-            bad("(7) cost share", ln.id, p.nrc_total, "no split of NRC satisfies the rule's caps/"
-                "floors among these participants")
-            continue
-        for m, sh in split.items():
+        splits[ln.id] = split
+        for m, sh in (split or {}).items():
             shares[(ln.id, m)] = sh
             for y, amount in p.nrc.items():
                 nrc_pay[(m, y)] += sh * amount
-    pay_rows = []
-    for mem in s.members:
-        for y in s.horizon.years:
-            up, npay = unit_pay.get((mem.id, y), 0.0), nrc_pay.get((mem.id, y), 0.0)
-            budget = mem.budgets[y] if mem.budgets is not None else float("nan")
-            pay_rows.append((mem.id, y, up, npay, up + npay, budget))
-            if mem.budgets is not None and over(up + npay, budget):
-                bad("(8) budget", f"{mem.id}/{y}", up + npay - budget,
-                    f"pays {up + npay:.6g} > budget {budget:.6g}")
 
-    # (9) dependence on one foreign lead nation
-    for mem in s.members:
+    return _Tally(
+        s=s, plan=plan, tol=tol, years=years, progs=progs, members=members,
+        caps={c.id: c for c in s.capabilities},
+        eligible={p.id: set(s.eligible_members(p)) for p in s.programs},
+        launches=launches, units=units, per_year=per_year, prog_year=prog_year, by_mc=by_mc,
+        unit_pay=unit_pay, need=need, shortfall_rows=shortfall_rows, splits=splits,
+        shares=shares, nrc_pay=nrc_pay, nrc_cost=nrc_cost)
+
+
+def _payment_rows(t: _Tally) -> list[tuple[str, int, float, float, float, float]]:
+    """Exact unit and NRC payments per member and year, beside the budget (NaN: none)."""
+    rows = []
+    for mem in t.s.members:
+        for y in t.s.horizon.years:
+            up, npay = t.unit_pay.get((mem.id, y), 0.0), t.nrc_pay.get((mem.id, y), 0.0)
+            budget = mem.budgets[y] if mem.budgets is not None else float("nan")
+            rows.append((mem.id, y, up, npay, up + npay, budget))
+    return rows
+
+
+# -- one check per family (models/procurement.md, sections 6 and 10) -------------------
+
+def _check_launches(t: _Tally) -> list[Violation]:
+    """Launches: no duplicates; a known program; no owner in joint mode; in alone mode
+    an owner and min_participants N_p <= 1."""
+    v = []
+    if len(t.launches) != len(t.plan.launches):
+        v.append(_bad("launch", "plan", 0, "a launch is listed twice"))
+    for ln in t.plan.launches:
+        if ln.program not in t.progs:
+            v.append(_bad("launch", ln.id, 0, f"unknown program {ln.program!r}"))
+        elif t.plan.mode == "joint" and ln.owner is not None:
+            v.append(_bad("launch", ln.id, 0, "a joint plan launches programs without an owner"))
+        elif t.plan.mode == "alone" and (ln.owner is None
+                                         or t.progs[ln.program].min_participants > 1):
+            v.append(_bad("launch", ln.id, 0,
+                          "a go-alone launch needs an owner and min_participants 1"))
+    return v
+
+
+def _check_purchases(t: _Tally) -> list[Violation]:
+    """Purchases, record by record: the launch is open ((2a) linking); known program,
+    member and year; nonnegative; whole units where the capability is not divisible;
+    eligibility and export control; only the owner buys from a go-alone launch; no
+    delivery before the first delivery year t0(p); sovereignty (a sovereign capability
+    only from a program the member leads or produces in)."""
+    v = []
+    for pu in t.plan.purchases:
+        ln, m, y, q = pu.launch, pu.member, pu.year, pu.quantity
+        where = f"{ln.id}/{m}/{y}"
+        error = _purchase_error(pu, t.launches, t.progs, t.members, t.years)
+        if error == "(2a) linking":
+            v.append(_bad(error, where, q, "purchase from a launch that is not launched"))
+            continue
+        if error is not None:
+            v.append(_bad(error, where, q, "unknown program, member or year"))
+            continue
+        p = t.progs[ln.program]
+        if q < -t.tol:
+            v.append(_bad("purchase", where, q, f"negative quantity {q}"))
+        if not t.caps[p.capability].divisible and abs(q - round(q)) > t.tol:
+            v.append(_bad("integrality", where, q, f"{q} is not a whole number of units"))
+        if m not in t.eligible[p.id]:
+            v.append(_bad("eligibility", where, q,
+                          f"{m} may not buy from {p.id} (eligibility/export control)"))
+        if ln.owner is not None and ln.owner != m:
+            v.append(_bad("eligibility", where, q, f"{m} buys from {ln.owner}'s national launch"))
+        if p.first_delivery_year is not None and y < p.first_delivery_year:
+            v.append(_bad("delivery year", where, q,
+                          f"{p.id} delivers from {p.first_delivery_year}"))
+        if p.capability in t.members[m].constraints.sovereign and not (
+            p.lead == m or p.work_fractions().get(m, 0.0) > 0.0
+        ):
+            v.append(_bad("sovereignty", where, q, f"{p.capability} is sovereign for {m}; "
+                          f"{p.id} is led by {p.lead} and not produced in {m}"))
+    return v
+
+
+def _check_requirements(t: _Tally, strict: bool,
+                        allowance: tuple[float, ...] | None) -> list[Violation]:
+    """(1) requirement: units delivered by each requirement's year; the shortfall is a
+    violation only with ``strict`` (none allowed) or beyond a level plan's allowance."""
+    v = []
+    for i, (r, row) in enumerate(zip(t.s.requirements, t.shortfall_rows, strict=True)):
+        miss = row[-1]
+        limit = 0.0 if strict else (allowance[i] if allowance is not None else None)
+        if limit is not None and miss > limit + t.tol * max(1.0, r.quantity):
+            v.append(_bad("(1) requirement", f"{r.member}/{r.capability}/{r.by_year}",
+                          miss - limit, f"{miss:g} of {r.quantity:g} not delivered by "
+                          f"{r.by_year} (at most {limit:g})"))
+    return v
+
+
+def _check_need(t: _Tally) -> list[Violation]:
+    """(2b) need: a member buys at most R[m,c], its largest requirement of the capability."""
+    v = []
+    for (m, c), items in t.by_mc.items():
+        total = sum(q for _, q, _ in items)
+        if t.over(total, t.need.get((m, c), 0.0)):
+            v.append(_bad("(2b) need", f"{m}/{c}", total - t.need.get((m, c), 0.0),
+                          f"buys {total:g} but needs at most {t.need.get((m, c), 0.0):g}"))
+    return v
+
+
+def _check_capacity(t: _Tally, ln: Launch, p: Program) -> list[Violation]:
+    """(3a) capacity: a launch delivers at most Cap_p units a year."""
+    v: list[Violation] = []
+    cap = p.capacity_per_year
+    if cap is None:
+        return v
+    for y in t.s.horizon.years:
+        if t.over(t.per_year.get((ln.id, y), 0.0), cap):
+            q = t.per_year[(ln.id, y)]
+            v.append(_bad("(3a) capacity", f"{ln.id}/{y}", q - cap,
+                          f"{q:g} units > capacity {cap:g}"))
+    return v
+
+
+def _check_min_run(t: _Tally, ln: Launch, p: Program) -> list[Violation]:
+    """(4) min run: a launch sells at least max(L_p, 1 if whole units) units in all."""
+    bought = sum(q for (lid, _), q in t.units.items() if lid == ln.id)
+    run = max(p.min_production_run, 0.0 if t.caps[p.capability].divisible else 1.0)
+    if bought < run - t.tol:
+        return [_bad("(4) min run", ln.id, run - bought,
+                     f"{bought:g} units < minimum run {run:g}")]
+    return []
+
+
+def _check_participants(t: _Tally, ln: Launch, p: Program) -> list[Violation]:
+    """(5) min participants: at least max(N_p, 1) members buy more than tol from a launch."""
+    buyers = [m for (lid, m), q in t.units.items() if lid == ln.id and q > t.tol]
+    least = max(1, p.min_participants)
+    if len(buyers) < least:
+        return [_bad("(5) min participants", ln.id, least - len(buyers),
+                     f"{len(buyers)} participant(s) < {least}")]
+    return []
+
+
+def _check_shared_capacity(t: _Tally) -> list[Violation]:
+    """(3b) shared capacity: in alone mode, all launches of a program together deliver at
+    most Cap_p units a year."""
+    v: list[Violation] = []
+    if t.plan.mode != "alone":
+        return v
+    for (pid, y), q in t.prog_year.items():
+        cap = t.progs[pid].capacity_per_year
+        if cap is not None and t.over(q, cap):
+            v.append(_bad("(3b) shared capacity", f"{pid}/{y}", q - cap,
+                          f"{q:g} units > capacity {cap:g}"))
+    return v
+
+
+def _check_cost_shares(t: _Tally) -> list[Violation]:
+    """(7) cost share: a launch with NRC > 0 has a participant to pay it, and its rule
+    (with caps and floors) splits it among the participants. A launch without NRC is
+    skipped; a lone buyer or a go-alone owner pays share 1."""
+    v = []
+    for ln in t.plan.launches:
+        p = t.progs.get(ln.program)
+        if p is None or p.nrc_total <= 0:
+            continue
+        if not _nrc_buyers(t.s, t.units, ln, p, t.tol):
+            v.append(_bad("(7) cost share", ln.id, p.nrc_total,
+                          "launched with no participant to pay NRC"))
+        elif t.splits[ln.id] is None:
+            v.append(_bad("(7) cost share", ln.id, p.nrc_total, "no split of NRC satisfies "
+                          "the rule's caps/floors among these participants"))
+    return v
+
+
+def _check_budgets(t: _Tally) -> list[Violation]:
+    """(8) budget: each member's exact unit and NRC payments of a year stay within its
+    budget for that year (members with budgets only)."""
+    v = []
+    for mem in t.s.members:
+        if mem.budgets is None:
+            continue
+        for y in t.s.horizon.years:
+            up, npay = t.unit_pay.get((mem.id, y), 0.0), t.nrc_pay.get((mem.id, y), 0.0)
+            budget = mem.budgets[y]
+            if t.over(up + npay, budget):
+                v.append(_bad("(8) budget", f"{mem.id}/{y}", up + npay - budget,
+                              f"pays {up + npay:.6g} > budget {budget:.6g}"))
+    return v
+
+
+def _check_dependence(t: _Tally) -> list[Violation]:
+    """(9) dependence: of a member's units of a capability with a cap gamma[m,c], at most
+    gamma[m,c] come from programs led by any one foreign nation."""
+    v = []
+    for mem in t.s.members:
         nc = mem.constraints
-        for kind in s.capabilities:
+        for kind in t.s.capabilities:
             gamma = nc.max_single_foreign_share_by_capability.get(kind.id,
                                                                  nc.max_single_foreign_share)
-            items = by_mc.get((mem.id, kind.id), [])
+            items = t.by_mc.get((mem.id, kind.id), [])
             if gamma is None or not items:
                 continue
             total = sum(q for _, q, _ in items)
             per_lead: dict[str, float] = defaultdict(float)
             for _, q, ln in items:
-                lead = progs[ln.program].lead
+                lead = t.progs[ln.program].lead
                 if lead != mem.id:
                     per_lead[lead] += q
             for lead, q in per_lead.items():
-                if over(q, gamma * total):
-                    bad("(9) dependence", f"{mem.id}/{kind.id}/{lead}", q - gamma * total,
-                        f"{q:g} of {total:g} units from programs led by {lead} > share {gamma:g}")
+                if t.over(q, gamma * total):
+                    v.append(_bad("(9) dependence", f"{mem.id}/{kind.id}/{lead}",
+                                  q - gamma * total, f"{q:g} of {total:g} units from programs "
+                                  f"led by {lead} > share {gamma:g}"))
+    return v
 
-    # (10), (11) workshare
+
+def _check_workshare(t: _Tally) -> list[Violation]:
+    """(10) juste retour: a per-program member's work share of each launch it buys from
+    (w[p,m] x NRC and every unit of the launch) is at least rho_m x its payments to it;
+    (11) global balance: the same summed over every launch. Members in scenario order."""
+    v: list[Violation] = []
+    progs, launches, units, tol = t.progs, t.launches, t.units, t.tol
     spend: dict[str, float] = {}
-    for ln in plan.launches:
+    for ln in t.plan.launches:
         p = progs.get(ln.program)
         if p is None:
             continue
@@ -237,9 +441,9 @@ def evaluate(scenario: Scenario, plan: Plan, *, strict: bool = False,
 
     def pay(lid: str, m: str) -> float:
         p = progs[launches[lid].program]
-        return units.get((lid, m), 0.0) * p.price_for(m) + shares.get((lid, m), 0.0) * p.nrc_total
+        return units.get((lid, m), 0.0) * p.price_for(m) + t.shares.get((lid, m), 0.0) * p.nrc_total
 
-    for mem in s.members:
+    for mem in t.s.members:
         ws = mem.constraints.workshare
         if ws is None or ws.min_ratio <= 0:
             continue
@@ -250,29 +454,14 @@ def evaluate(scenario: Scenario, plan: Plan, *, strict: bool = False,
                 work = progs[ln.program].work_fractions().get(mem.id, 0.0) * spend[lid]
                 owed = ws.min_ratio * pay(lid, mem.id)
                 if work < owed - tol * max(1.0, owed):
-                    bad("(10) juste retour", f"{mem.id}/{lid}", owed - work,
-                        f"work {work:.6g} < {ws.min_ratio:g} x payments {pay(lid, mem.id):.6g}")
+                    v.append(_bad("(10) juste retour", f"{mem.id}/{lid}", owed - work,
+                                  f"work {work:.6g} < {ws.min_ratio:g} x payments "
+                                  f"{pay(lid, mem.id):.6g}"))
         else:
             work = sum(progs[ln.program].work_fractions().get(mem.id, 0.0) * spend[lid]
                        for lid, ln in launches.items() if ln.program in progs)
             paid = sum(pay(lid, mem.id) for lid, ln in launches.items() if ln.program in progs)
             if work < ws.min_ratio * paid - tol * max(1.0, paid):
-                bad("(11) global balance", mem.id, ws.min_ratio * paid - work,
-                    f"work {work:.6g} < {ws.min_ratio:g} x payments {paid:.6g}")
-
-    unit_cost = sum(q * progs[launches[lid].program].price_for(m) for (lid, m), q in units.items()
-                    if lid in launches and launches[lid].program in progs)
-    payments = pd.DataFrame(pay_rows, columns=PAYMENT_COLUMNS)
-    member_cost = payments.groupby("member")["total"].sum().to_dict()
-    shortfalls = pd.DataFrame(short_rows, columns=SHORTFALL_COLUMNS)
-    return Evaluation(
-        violations=tuple(v),
-        nrc_cost=nrc_cost,
-        unit_cost=unit_cost,
-        shortfall_units=float(shortfalls["shortfall"].sum()),
-        penalty=0.0 if allowance is not None else default_shortfall_penalty(s, plan.mode),
-        shares=shares,
-        payments=payments,
-        shortfalls=shortfalls,
-        member_cost={str(k): float(x) for k, x in member_cost.items()},
-    )
+                v.append(_bad("(11) global balance", mem.id, ws.min_ratio * paid - work,
+                              f"work {work:.6g} < {ws.min_ratio:g} x payments {paid:.6g}"))
+    return v

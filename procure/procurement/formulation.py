@@ -3,7 +3,9 @@
 Each constraint family is one function named after its number in the written
 model; each appends a block of rows to a :class:`~procure.lp.LinearModel` using
 numpy index arithmetic (no Python loop per nonzero). The build is a pure function
-of the compiled scenario.
+of the compiled arrays (:class:`~procure.procurement.compile.Compiled`: numpy arrays
+and id tuples, no scenario object), so it builds a sub-coalition's model from
+:func:`~procure.procurement.compile.restrict` exactly as the full alliance's.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from procure.lp.model import (
     ModelArrays,
     VarBlock,
 )
-from procure.procurement.compile import Compiled
+from procure.procurement.compile import KEY, PROPORTIONAL, Compiled
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,51 @@ def _group_rows(keys: IntArray) -> tuple[IntArray, int]:
     """Dense row numbers 0..n-1 for arbitrary integer keys (in key order)."""
     rows, uniq = group(keys)
     return rows, int(uniq.size)
+
+
+@dataclass(frozen=True)
+class _KeyLaunch:
+    """One launch l in Λ_key as the (7a) rows read it: arrays over K(l) in pair order,
+    -1 where a pair has no such column (section 4)."""
+
+    launch: int
+    sig: IntArray  # sigma_k
+    u: IntArray  # u_k
+    z: int  # z_l
+    lam: int  # lambda_l
+    kk: FloatArray  # normalised keys kk_m
+    big: FloatArray  # K_m = kk_m Lambda_l
+    caps: FloatArray  # c_m
+    floors: FloatArray  # f_m
+    solo: IntArray  # solo_k
+    beta: IntArray  # beta_k (capped pairs)
+    alpha: IntArray  # alpha_k (floored pairs)
+
+    @property
+    def n(self) -> int:
+        return int(self.sig.size)
+
+    @property
+    def idx(self) -> IntArray:
+        return np.arange(self.n, dtype=np.int64)
+
+    @property
+    def capped(self) -> BoolArray:
+        out: BoolArray = self.caps < 1.0
+        return out
+
+    @property
+    def floored(self) -> BoolArray:
+        out: BoolArray = self.floors > 0.0
+        return out
+
+    @property
+    def has_solo(self) -> bool:
+        return bool((self.solo >= 0).any())
+
+    def lams(self, count: int) -> IntArray:
+        """The column of lambda_l, ``count`` times (one entry per row)."""
+        return np.full(count, self.lam, dtype=np.int64)
 
 
 @dataclass
@@ -329,118 +376,164 @@ class _Builder:
                 np.concatenate([np.ones(int(s.sum())), -need[launches].astype(np.float64)]),
                 lower=0.0)
 
-    # -- (7) NRC shares -------------------------------------------------------------------
-    def shares_key(self, launch: int, keys: FloatArray, caps: FloatArray,
+    # -- (7a) key and equal shares (section 7.1) ------------------------------------------
+    def shares_key(self, launch: int, pairs: IntArray, keys: FloatArray, caps: FloatArray,
                    floors: FloatArray) -> None:
-        """(7a) fixed-key shares among participants, exact (see models/procurement.md)."""
-        c = self.c
-        ks = np.flatnonzero(c.pair_launch == launch)
-        n = ks.size
-        k = keys / keys.max() if keys.max() > 0 else np.zeros(keys.size)
-        lam_max = 1.0 / k[k > 0].min() if (k > 0).any() else 1.0
-        big = k * lam_max  # K_m
-        lam = self.m.add_variables(f"lambda[{launch}]", 1, upper=lam_max)
-        sig = self.sigma_col[ks]
-        u = self.u_col[ks]
-        z = self.z.start + launch
-        lc = lam.start
-        idx = np.arange(n)
+        """(7a) fixed-key shares among the participants of launch l in Λ_key, exact
+        (section 7.1): sigma_k = clamp(kk_m lambda_l, f_m, c_m) with sum sigma = z_l.
+
+        ``pairs`` = K(l) in pair order; ``keys``, ``caps``, ``floors`` = k_m, c_m, f_m of
+        their members under rule(p(l)). Adds the launch's columns, then one family of
+        rows per method, in the model's row order ((7a.8) comes right after (7a.1)).
+        """
+        kl = self.key_columns(launch, pairs, keys, caps, floors)
+        self.key_sum(kl)
+        self.key_solo(kl)
+        self.key_bounds(kl)
+        self.key_price_upper(kl)
+        self.key_price_lower(kl)
+        self.key_capped(kl)
+        self.key_floored(kl)
+        self.key_one_regime(kl)
+
+    def key_columns(self, launch: int, pairs: IntArray, keys: FloatArray, caps: FloatArray,
+                    floors: FloatArray) -> _KeyLaunch:
+        """The columns of l in Λ_key (section 4): lambda_l in [0, Lambda_l], and binaries
+        solo_k (some c_m < 1 or some kk_m = 0), beta_k (c_m < 1), alpha_k (f_m > 0).
+
+        kk_m = k_m / max_{K(l)} k (all 0 if no key is positive);
+        Lambda_l = 1 / min{kk_m > 0} (1 if none); K_m = kk_m Lambda_l.
+        """
         m = self.m
-        # (7a.1) sum_k sigma_k = z_l
-        m.add_constraints(f"(7a.1) shares sum[{launch}]", 1, np.zeros(n + 1, dtype=np.int64),
-                          np.append(sig, z), np.append(np.ones(n), -1.0), lower=0.0, upper=0.0)
+        n = pairs.size
+        kk = keys / keys.max() if keys.max() > 0 else np.zeros(keys.size)
+        lam_max = 1.0 / kk[kk > 0].min() if (kk > 0).any() else 1.0
+        lam = m.add_variables(f"lambda[{launch}]", 1, upper=lam_max)
         capped = caps < 1.0
         floored = floors > 0.0
         solo = np.full(n, -1, dtype=np.int64)
-        if (capped.any() or (k == 0).any()) and n > 1:
+        if (capped.any() or (kk == 0).any()) and n > 1:
             # a lone participant pays the whole NRC: caps (and zero keys) bind only when
             # there is a split
-            so = m.add_variables(f"solo[{launch}]", n, upper=1.0, integer=True)
-            solo[:] = so.index
-            # (7a.8) solo_k <= u_k and sum_k' u_k' + (n - 1) solo_k <= n
-            m.add_constraints(f"(7a.8) solo joins[{launch}]", n, np.tile(idx, 2),
-                              np.concatenate([solo, u]), np.concatenate([np.ones(n),
-                                                                         -np.ones(n)]),
-                              upper=0.0)
-            m.add_constraints(f"(7a.8) solo alone[{launch}]", n,
-                              np.concatenate([np.repeat(idx, n), idx]),
-                              np.concatenate([np.tile(u, n), solo]),
-                              np.concatenate([np.ones(n * n), np.full(n, n - 1.0)]),
-                              upper=float(n))
-        # (7a.2) f_m u_k <= sigma_k <= c_m u_k + (1 - c_m) solo_k
-        parts_c = [(idx, sig, np.ones(n)), (idx, u, -caps)]
-        if (solo >= 0).any():
-            parts_c.append((idx, solo, -(1.0 - caps)))
-        m.add_constraints(f"(7a.2) share cap[{launch}]", n,
-                          np.concatenate([p[0] for p in parts_c]),
-                          np.concatenate([p[1] for p in parts_c]),
-                          np.concatenate([p[2] for p in parts_c]), upper=0.0)
-        if (floors > 0).any():
-            m.add_constraints(f"(7a.2) share floor[{launch}]", n, np.tile(idx, 2),
-                              np.concatenate([sig, u]), np.concatenate([np.ones(n), -floors]),
-                              lower=0.0)
+            solo[:] = m.add_variables(f"solo[{launch}]", n, upper=1.0, integer=True).index
         beta = np.full(n, -1, dtype=np.int64)
         alpha = np.full(n, -1, dtype=np.int64)
         if capped.any():
-            b = m.add_variables(f"beta[{launch}]", int(capped.sum()), upper=1.0, integer=True)
-            beta[capped] = b.index
+            beta[capped] = m.add_variables(f"beta[{launch}]", int(capped.sum()), upper=1.0,
+                                           integer=True).index
         if floored.any():
-            a = m.add_variables(f"alpha[{launch}]", int(floored.sum()), upper=1.0, integer=True)
-            alpha[floored] = a.index
+            alpha[floored] = m.add_variables(f"alpha[{launch}]", int(floored.sum()),
+                                             upper=1.0, integer=True).index
+        return _KeyLaunch(launch=launch, sig=self.sigma_col[pairs], u=self.u_col[pairs],
+                          z=self.z.start + launch, lam=lam.start, kk=kk, big=kk * lam_max,
+                          caps=caps, floors=floors, solo=solo, beta=beta, alpha=alpha)
 
-        def rows(name: str, parts: list[tuple[IntArray, IntArray, FloatArray]],
-                 lower: float | FloatArray = -INF, upper: float | FloatArray = INF,
-                 nrows: int = n) -> None:
-            r = np.concatenate([p[0] for p in parts])
-            cc = np.concatenate([p[1] for p in parts])
-            v = np.concatenate([p[2] for p in parts])
-            m.add_constraints(f"{name}[{launch}]", nrows, r, cc, v, lower=lower, upper=upper)
+    def _key_rows(self, kl: _KeyLaunch, name: str,
+                  parts: list[tuple[IntArray, IntArray, FloatArray]],
+                  lower: float | FloatArray = -INF, upper: float | FloatArray = INF,
+                  nrows: int | None = None) -> None:
+        """One (7a) family of launch l from (row, column, value) parts."""
+        self.m.add_constraints(f"{name}[{kl.launch}]", kl.n if nrows is None else nrows,
+                               np.concatenate([p[0] for p in parts]),
+                               np.concatenate([p[1] for p in parts]),
+                               np.concatenate([p[2] for p in parts]), lower=lower, upper=upper)
 
-        lam_col = np.full(n, lc, dtype=np.int64)
-        # (7a.3) sigma_k <= k_m lambda + f_m alpha_k (+ solo_k for a zero key k_m)
-        parts = [(idx, sig, np.ones(n)), (idx, lam_col, -k)]
-        if floored.any():
-            parts.append((idx[floored], alpha[floored], -floors[floored]))
-        zero = (k == 0) & (solo >= 0)
+    def key_sum(self, kl: _KeyLaunch) -> None:
+        """(7a.1) sum_{k in K(l)} sigma_k = z_l."""
+        n = kl.n
+        self._key_rows(kl, "(7a.1) shares sum",
+                       [(np.zeros(n + 1, dtype=np.int64), np.append(kl.sig, kl.z),
+                         np.append(np.ones(n), -1.0))], lower=0.0, upper=0.0, nrows=1)
+
+    def key_solo(self, kl: _KeyLaunch) -> None:
+        """(7a.8) where solo exists: solo_k <= u_k and
+        sum_{k' in K(l)} u_k' + (n_l - 1) solo_k <= n_l (solo_k = 1 only for a lone
+        participant)."""
+        if not kl.has_solo:
+            return
+        n, idx, ones = kl.n, kl.idx, np.ones(kl.n)
+        self._key_rows(kl, "(7a.8) solo joins",
+                       [(idx, kl.solo, ones), (idx, kl.u, -ones)], upper=0.0)
+        self._key_rows(kl, "(7a.8) solo alone",
+                       [(np.repeat(idx, n), np.tile(kl.u, n), np.ones(n * n)),
+                        (idx, kl.solo, np.full(n, n - 1.0))], upper=float(n))
+
+    def key_bounds(self, kl: _KeyLaunch) -> None:
+        """(7a.2) f_m u_k <= sigma_k <= c_m u_k + (1 - c_m) solo_k (the floor row only
+        where some f_m > 0; the solo term only where solo exists)."""
+        idx, n = kl.idx, kl.n
+        parts = [(idx, kl.sig, np.ones(n)), (idx, kl.u, -kl.caps)]
+        if kl.has_solo:
+            parts.append((idx, kl.solo, -(1.0 - kl.caps)))
+        self._key_rows(kl, "(7a.2) share cap", parts, upper=0.0)
+        if kl.floored.any():
+            self._key_rows(kl, "(7a.2) share floor",
+                           [(idx, kl.sig, np.ones(n)), (idx, kl.u, -kl.floors)], lower=0.0)
+
+    def key_price_upper(self, kl: _KeyLaunch) -> None:
+        """(7a.3) sigma_k <= kk_m lambda_l + f_m alpha_k (+ solo_k where kk_m = 0, so that
+        a lone zero-key participant can pay the whole NRC)."""
+        idx, n, fl = kl.idx, kl.n, kl.floored
+        parts = [(idx, kl.sig, np.ones(n)), (idx, kl.lams(n), -kl.kk)]
+        if fl.any():
+            parts.append((idx[fl], kl.alpha[fl], -kl.floors[fl]))
+        zero = (kl.kk == 0) & (kl.solo >= 0)
         if zero.any():
-            parts.append((idx[zero], solo[zero], -np.ones(int(zero.sum()))))
-        rows("(7a.3) share <= key price", parts, upper=0.0)
-        # (7a.4) sigma_k >= k_m lambda - K_m (1 - u_k) - K_m beta_k
-        parts = [(idx, sig, np.ones(n)), (idx, lam_col, -k), (idx, u, -big)]
-        if capped.any():
-            parts.append((idx[capped], beta[capped], big[capped]))
-        rows("(7a.4) share >= key price", parts, lower=-big)
-        if capped.any():
-            ci = idx[capped]
-            nc = ci.size
-            j = np.arange(nc)
-            # (7a.5) capped: sigma_k >= c_m beta_k and k_m lambda >= c_m beta_k; beta_k <= u_k
-            rows("(7a.5) capped share", [(j, sig[ci], np.ones(nc)), (j, beta[ci], -caps[ci])],
-                 lower=0.0, nrows=nc)
-            rows("(7a.5) capped key", [(j, np.full(nc, lc), k[ci]), (j, beta[ci], -caps[ci])],
-                 lower=0.0, nrows=nc)
-        if floored.any():
-            fi = idx[floored]
-            nf = fi.size
-            j = np.arange(nf)
-            # (7a.6) floored: sigma_k <= f_m + (c_m - f_m)(1 - alpha_k) + (1 - c_m) solo_k,
-            # k_m lambda <= f_m + K_m (1 - alpha_k)
-            parts_f = [(j, sig[fi], np.ones(nf)), (j, alpha[fi], caps[fi] - floors[fi])]
-            if (solo >= 0).any():
-                parts_f.append((j, solo[fi], -(1.0 - caps[fi])))
-            rows("(7a.6) floored share", parts_f, upper=caps[fi], nrows=nf)
-            rows("(7a.6) floored key",
-                 [(j, np.full(nf, lc), k[fi]), (j, alpha[fi], big[fi])],
-                 upper=floors[fi] + big[fi], nrows=nf)
-        # (7a.7) alpha_k + beta_k <= u_k
-        parts = [(idx, u, -np.ones(n))]
-        if capped.any():
-            parts.append((idx[capped], beta[capped], np.ones(int(capped.sum()))))
-        if floored.any():
-            parts.append((idx[floored], alpha[floored], np.ones(int(floored.sum()))))
-        if len(parts) > 1:
-            rows("(7a.7) one regime", parts, upper=0.0)
+            parts.append((idx[zero], kl.solo[zero], -np.ones(int(zero.sum()))))
+        self._key_rows(kl, "(7a.3) share <= key price", parts, upper=0.0)
 
+    def key_price_lower(self, kl: _KeyLaunch) -> None:
+        """(7a.4) sigma_k >= kk_m lambda_l - K_m (1 - u_k) - K_m beta_k."""
+        idx, n, cp = kl.idx, kl.n, kl.capped
+        parts = [(idx, kl.sig, np.ones(n)), (idx, kl.lams(n), -kl.kk),
+                 (idx, kl.u, -kl.big)]
+        if cp.any():
+            parts.append((idx[cp], kl.beta[cp], kl.big[cp]))
+        self._key_rows(kl, "(7a.4) share >= key price", parts, lower=-kl.big)
+
+    def key_capped(self, kl: _KeyLaunch) -> None:
+        """(7a.5) for c_m < 1: sigma_k >= c_m beta_k and kk_m lambda_l >= c_m beta_k."""
+        if not kl.capped.any():
+            return
+        ci = kl.idx[kl.capped]
+        nc = ci.size
+        j = np.arange(nc)
+        beta_part = (j, kl.beta[ci], -kl.caps[ci])
+        self._key_rows(kl, "(7a.5) capped share", [(j, kl.sig[ci], np.ones(nc)), beta_part],
+                       lower=0.0, nrows=nc)
+        self._key_rows(kl, "(7a.5) capped key", [(j, kl.lams(nc), kl.kk[ci]),
+                                                 beta_part], lower=0.0, nrows=nc)
+
+    def key_floored(self, kl: _KeyLaunch) -> None:
+        """(7a.6) for f_m > 0: sigma_k <= f_m + (c_m - f_m)(1 - alpha_k) + (1 - c_m) solo_k
+        and kk_m lambda_l <= f_m + K_m (1 - alpha_k)."""
+        if not kl.floored.any():
+            return
+        fi = kl.idx[kl.floored]
+        nf = fi.size
+        j = np.arange(nf)
+        caps, floors = kl.caps[fi], kl.floors[fi]
+        parts = [(j, kl.sig[fi], np.ones(nf)), (j, kl.alpha[fi], caps - floors)]
+        if kl.has_solo:
+            parts.append((j, kl.solo[fi], -(1.0 - caps)))
+        self._key_rows(kl, "(7a.6) floored share", parts, upper=caps, nrows=nf)
+        self._key_rows(kl, "(7a.6) floored key",
+                       [(j, kl.lams(nf), kl.kk[fi]), (j, kl.alpha[fi], kl.big[fi])],
+                       upper=floors + kl.big[fi], nrows=nf)
+
+    def key_one_regime(self, kl: _KeyLaunch) -> None:
+        """(7a.7) alpha_k + beta_k <= u_k (only where some cap or floor exists)."""
+        idx, cp, fl = kl.idx, kl.capped, kl.floored
+        if not (cp.any() or fl.any()):
+            return
+        parts = [(idx, kl.u, -np.ones(kl.n))]
+        if cp.any():
+            parts.append((idx[cp], kl.beta[cp], np.ones(int(cp.sum()))))
+        if fl.any():
+            parts.append((idx[fl], kl.alpha[fl], np.ones(int(fl.sum()))))
+        self._key_rows(kl, "(7a.7) one regime", parts, upper=0.0)
+
+    # -- (7b) proportional shares (section 7.2) -------------------------------------------
     def shares_proportional(self, launch: int, tolerance: float) -> None:
         """(7b) conservative tiered shares. With X_l in tier j (Q_j <= X_l <= Q_{j+1}), the
         exact share X_k / X_l is at most both X_k / Q_j and 1 - O_k / Q_{j+1}
@@ -557,15 +650,7 @@ class _Builder:
     def dependence(self) -> None:
         """(9) sum_{k in K(m,c), lead(p)=n} X_k <= gamma_{m,c} sum_{k in K(m,c)} X_k, n != m."""
         c = self.c
-        s = c.scenario
-        cpos = {cid: i for i, cid in enumerate(c.capability_ids)}
-        gamma = np.full((len(c.member_ids), len(c.capability_ids)), np.nan)
-        for i, mem in enumerate(s.members):
-            nc = mem.constraints
-            if nc.max_single_foreign_share is not None:
-                gamma[i, :] = nc.max_single_foreign_share
-            for cid, share in nc.max_single_foreign_share_by_capability.items():
-                gamma[i, cpos[cid]] = share
+        gamma = c.dependence_cap
         pm = c.pair_member[c.cell_pair]
         pc = c.pair_capability[c.cell_pair]
         lead = c.prog_lead[c.pair_program[c.cell_pair]]
@@ -597,14 +682,10 @@ class _Builder:
         Pay_k = sum_t price_k x_{k,t} + NRC_p sigma_k.
         """
         c = self.c
-        rho = np.zeros(len(c.member_ids))
-        per_program = np.zeros(len(c.member_ids), dtype=np.bool_)
-        for i, mem in enumerate(c.scenario.members):
-            ws = mem.constraints.workshare
-            if ws is not None and ws.min_ratio > 0:
-                rho[i] = ws.min_ratio
-                per_program[i] = ws.mode == "per_program"
-        glob = np.flatnonzero((rho > 0) & ~per_program)
+        # rho_m of each member's rule, 0 where it has none of that kind (no row then)
+        jr = np.nan_to_num(c.juste_retour, nan=0.0)
+        gb = np.nan_to_num(c.global_balance, nan=0.0)
+        glob = np.flatnonzero(gb > 0)
         if glob.size:
             # one row per member: spend weights over every launch, pay over its pairs
             w = c.work[c.launch_program][:, glob]  # (L, G)
@@ -613,15 +694,15 @@ class _Builder:
             row_of[glob] = np.arange(glob.size)
             pk = np.flatnonzero(row_of[c.pair_member] >= 0)
             self._balance_rows("(11) global balance", glob.size, sr, sl, w[sl, sr],
-                               row_of[c.pair_member[pk]], pk, rho[glob])
-        kp = np.flatnonzero(per_program[c.pair_member])
+                               row_of[c.pair_member[pk]], pk, gb[glob])
+        kp = np.flatnonzero(jr[c.pair_member] > 0)
         if kp.size:
             # one row per pair of a per-program member: spend and pay of that launch only
             launch = c.pair_launch[kp]
             w = c.work[c.launch_program[launch], c.pair_member[kp]]
             rows = np.arange(kp.size, dtype=np.int64)
             self._balance_rows("(10) juste retour", kp.size, rows, launch, w, rows, kp,
-                               rho[c.pair_member[kp]])
+                               jr[c.pair_member[kp]])
 
     def _balance_rows(self, name: str, n_rows: int, spend_row: IntArray, spend_launch: IntArray,
                       spend_weight: FloatArray, pay_row: IntArray, pay_pair: IntArray,
@@ -672,36 +753,30 @@ def _breakpoints(q0: float, x_max: float, tol: float, integer: bool, exact_limit
 
 
 def _needs_shares(c: Compiled) -> tuple[BoolArray, BoolArray]:
-    """Launches whose NRC shares enter a constraint, and pairs whose member joins explicitly.
+    """Λ_sh (launches whose NRC shares enter a row) and K_u (pairs with a participation
+    binary u_k), as derived at the end of section 3 of ``models/procurement.md``:
 
-    Shares matter when a member of the launch has a budget or a workshare rule;
-    explicit participation u_k is needed for multi-member launches that count
-    participants (N_p > 1) or split NRC by a key.
+    l in Λ_sh  iff  NRC_p(l) > 0 and ( some m(k), k in K(l), is in M_B or M_W, or
+               n_l >= 2, rule(p(l)) in {key, equal} and some m(k) has c_m < 1, f_m > 0
+               or (key rule) k_m = 0: a split may not exist for some participant set );
+    k in K_u   iff  n_l >= 2 and ( N_p(l) >= 2 or (rule key or equal and l in Λ_sh) ).
     """
-    constrained = np.asarray(~np.isnan(c.budgets).all(axis=1), dtype=np.bool_)
-    for i, mem in enumerate(c.scenario.members):
-        if mem.constraints.workshare is not None:
-            constrained[i] = True
-    launch_constrained = np.zeros(c.num_launches, dtype=np.bool_)
-    np.logical_or.at(launch_constrained, c.pair_launch, constrained[c.pair_member])
-    size = np.bincount(c.pair_launch, minlength=c.num_launches)
+    # M_B or M_W: a budget or any workshare rule
+    constrained = (~np.isnan(c.budgets).all(axis=1) | ~np.isnan(c.juste_retour)
+                   | ~np.isnan(c.global_balance))
+    n_l = c.num_launches
+    launch_constrained = np.bincount(c.pair_launch, weights=constrained[c.pair_member],
+                                     minlength=n_l) > 0
+    size = np.bincount(c.pair_launch, minlength=n_l)
     multi = size > 1
-    keyed = np.array([c.cost_shares[p].rule != "proportional" for p in c.launch_program],
-                     dtype=np.bool_)
-    # a key rule with caps, floors or zero keys may admit no split for some participant
-    # sets: its rows (7a) are needed even when no budget or workshare reads the shares
-    for launch in np.flatnonzero(keyed & multi):
-        rule = c.cost_shares[int(c.launch_program[launch])]
-        mids = [c.member_ids[i] for i in c.pair_member[c.pair_launch == launch]]
-        if rule.rule != "key":
-            zero_key = False
-        elif isinstance(rule.key, dict):
-            zero_key = any(rule.key.get(mid, 0.0) <= 0 for mid in mids)
-        else:
-            zero_key = bool((c.gdp[c.pair_member[c.pair_launch == launch]] <= 0).any())
-        if zero_key or any(rule.caps.get(mid, 1.0) < 1.0 or rule.floors.get(mid, 0.0) > 0
-                           for mid in mids):
-            launch_constrained[launch] = True
+    keyed = c.share_rule[c.launch_program] != PROPORTIONAL
+    ks = np.flatnonzero((keyed & multi)[c.pair_launch])  # pairs of multi-pair key launches
+    if ks.size:
+        pp, pm = c.pair_program[ks], c.pair_member[ks]
+        no_split = ((c.share_cap[pp, pm] < 1.0) | (c.share_floor[pp, pm] > 0.0)
+                    | ((c.share_rule[pp] == KEY) & (c.share_key[pp, pm] <= 0.0)))
+        launch_constrained |= np.bincount(c.pair_launch[ks], weights=no_split,
+                                          minlength=n_l) > 0
     # with no NRC there is nothing to split
     launch_constrained &= c.prog_nrc.sum(axis=1)[c.launch_program] > 0
     need_u = multi & ((c.prog_min_participants[c.launch_program] > 1)
@@ -720,8 +795,7 @@ def build(c: Compiled, options: FormulationOptions | None = None) -> Formulation
     cell_cap = np.minimum(c.pair_bound[c.cell_pair], c.prog_capacity[cell_prog])
     x = m.add_variables("buy", c.cell_pair.size, upper=cell_cap,
                         integer=c.prog_integer[cell_prog], cost=c.pair_price[c.cell_pair])
-    req_int = np.array([not c.scenario.capabilities[i].divisible for i in c.req_capability],
-                       dtype=np.bool_)
+    req_int = c.cap_integer[c.req_capability]
     if opt.shortfall_allowance is not None:
         s = m.add_variables("shortfall", c.req_member.size,
                             upper=np.minimum(c.req_quantity, opt.shortfall_allowance),
@@ -744,8 +818,7 @@ def build(c: Compiled, options: FormulationOptions | None = None) -> Formulation
     ks = np.flatnonzero(launch_constrained[c.pair_launch] & (size[c.pair_launch] > 1))
     if ks.size:
         # key shares are fractions; proportional shares are conservative upper bounds (7b)
-        keyed = np.array([c.cost_shares[p].rule != "proportional"
-                          for p in c.launch_program[c.pair_launch[ks]]], dtype=np.bool_)
+        keyed = c.share_rule[c.launch_program[c.pair_launch[ks]]] != PROPORTIONAL
         sigma_col[ks] = m.add_variables("share", ks.size, upper=np.where(keyed, 1.0, INF)).index
     b = _Builder(c, opt, m, z, x, s, u_col, sigma_col)
     b.closing = b.closing_requirements()
@@ -757,23 +830,19 @@ def build(c: Compiled, options: FormulationOptions | None = None) -> Formulation
         b.capacity_cover()
     b.min_run()
     b.participation()
-    for launch in np.flatnonzero(launch_constrained & (size > 1)):
+    # (7) shares of the launches in Λ_sh with n_l >= 2: (7a) on Λ_key, (7b) on Λ_prop
+    shared = np.flatnonzero(launch_constrained & (size > 1))
+    order = np.argsort(c.pair_launch, kind="stable")  # K(l) = order[start[l]:start[l + 1]]
+    start = np.concatenate([[0], np.cumsum(size)])
+    for launch in shared:
         p = int(c.launch_program[launch])
-        rule = c.cost_shares[p]
-        if rule.rule == "proportional":
-            b.shares_proportional(int(launch), rule.tolerance)
+        if c.share_rule[p] == PROPORTIONAL:
+            b.shares_proportional(int(launch), float(c.share_tolerance[p]))
             continue
-        pairs = np.flatnonzero(c.pair_launch == launch)
-        members = [c.member_ids[i] for i in c.pair_member[pairs]]
-        if rule.rule == "equal":
-            keys = np.ones(pairs.size)
-        elif rule.key == "gdp":
-            keys = c.gdp[c.pair_member[pairs]]
-        else:
-            keys = np.array([rule.key.get(mid, 0.0) for mid in members])
-        caps = np.array([rule.caps.get(mid, 1.0) for mid in members])
-        floors = np.array([rule.floors.get(mid, 0.0) for mid in members])
-        b.shares_key(int(launch), keys, caps, floors)
+        pairs = order[start[launch]:start[launch + 1]]
+        mem = c.pair_member[pairs]
+        b.shares_key(int(launch), pairs, c.share_key[p, mem], c.share_cap[p, mem],
+                     c.share_floor[p, mem])
     b.budgets()
     b.dependence()
     b.workshare()

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
+import numpy as np
 import pandas as pd
+
+from procure.lp.model import FloatArray
+
+if TYPE_CHECKING:
+    from procure.procurement.formulation import Formulation
 
 PURCHASE_COLUMNS = ["launch", "program", "member", "year", "quantity"]
 
@@ -50,3 +56,33 @@ class Plan:
         rows = [(p.launch.id, p.launch.program, p.member, p.year, p.quantity)
                 for p in self.purchases]
         return pd.DataFrame(rows, columns=PURCHASE_COLUMNS)
+
+
+def decode(f: Formulation, x: FloatArray) -> Plan:
+    """Read the launch and purchase decisions out of a solution vector.
+
+    Integer columns are rounded (solvers return them within their integrality
+    tolerance); everything downstream sees whole units.
+    """
+    c = f.compiled
+    z = f.launch.values(x) > 0.5
+    q = f.buy.values(x).copy()
+    integer = c.prog_integer[c.pair_program[c.cell_pair]]
+    q[integer] = np.round(q[integer])
+    q = np.maximum(q, 0.0)
+    launches = [
+        Launch(c.program_ids[p], None if o < 0 else c.member_ids[o])
+        for p, o in zip(c.launch_program[z], c.launch_owner[z], strict=True)
+    ]
+    by_index = {int(i): ln for i, ln in zip(np.flatnonzero(z), launches, strict=True)}
+    cells = np.flatnonzero(q > 1e-9)
+    purchases = []
+    for cell in cells:
+        k = int(c.cell_pair[cell])
+        ln = by_index.get(int(c.pair_launch[k]))
+        if ln is None:  # a purchase from a closed launch: keep it so the evaluator flags it
+            p, o = int(c.launch_program[c.pair_launch[k]]), int(c.launch_owner[c.pair_launch[k]])
+            ln = Launch(c.program_ids[p], None if o < 0 else c.member_ids[o])
+        purchases.append(Purchase(ln, c.member_ids[int(c.pair_member[k])],
+                                  c.years[int(c.cell_year[cell])], float(q[cell])))
+    return Plan(c.mode, tuple(launches), tuple(purchases))

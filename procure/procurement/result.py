@@ -1,117 +1,98 @@
-"""Results are data: a frozen object with honest status and tidy, fixed-column tables."""
+"""The tables of a procurement run: fixed columns, each with a unit and a meaning.
+
+Quantities are in each capability's own unit (``Capability.unit``, e.g. aircraft or
+rounds: never summed across capabilities); money is in the scenario's currency.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import pandas as pd
 
-from procure.backends.base import Status
-from procure.procurement.evaluate import PAYMENT_COLUMNS, SHORTFALL_COLUMNS, Evaluation
-from procure.procurement.plan import PURCHASE_COLUMNS, Plan
+from procure.procurement.evaluate import Evaluation
+from procure.procurement.plan import Plan
+from procure.run.tables import CURRENCY, Column, TableSpec
+from procure.schema.scenario import Scenario
 
-LAUNCH_COLUMNS = ["launch", "program", "capability", "owner", "nrc", "participants"]
-SHARE_COLUMNS = ["launch", "member", "nrc_share"]
+QTY = "units of the capability"
+
+PURCHASES = TableSpec("purchases", "units one member receives from one launch in one year", (
+    Column("launch", "-", "launch id: the program, or program@member for a member going "
+           "alone"),
+    Column("program", "-", "program id"),
+    Column("member", "-", "buying member"),
+    Column("year", "fiscal year", "year of delivery (and payment of the unit price)"),
+    Column("quantity", QTY, "units delivered that year"),
+))
+PAYMENTS = TableSpec("payments", "what one member pays in one fiscal year", (
+    Column("member", "-", "member id"),
+    Column("year", "fiscal year", "fiscal year"),
+    Column("unit_payments", CURRENCY, "unit prices of the units delivered that year"),
+    Column("nrc_payments", CURRENCY, "the member's shares of the launches' non-recurring "
+           "cost falling due that year"),
+    Column("total", CURRENCY, "unit_payments + nrc_payments"),
+    Column("budget", CURRENCY, "the member's procurement budget that year (empty: none "
+           "given)"),
+))
+SHORTFALLS = TableSpec("shortfalls", "one requirement: what was due, what arrived by then", (
+    Column("member", "-", "member id"),
+    Column("capability", "-", "capability id"),
+    Column("by_year", "fiscal year", "year by which the quantity must have been received"),
+    Column("required", QTY, "cumulative quantity required by by_year"),
+    Column("delivered", QTY, "cumulative quantity delivered by by_year"),
+    Column("shortfall", QTY, "required - delivered when positive, else 0"),
+))
+NRC_SHARES = TableSpec("nrc_shares", "one participant's share of one launch's NRC", (
+    Column("launch", "-", "launch id"),
+    Column("member", "-", "participating member"),
+    Column("nrc_share", "fraction", "share of the launch's non-recurring cost the member "
+           "pays, by the program's cost-share rule (shares of a launch sum to 1)"),
+))
+LAUNCHES = TableSpec("launches", "one launched program", (
+    Column("launch", "-", "launch id"),
+    Column("program", "-", "program id"),
+    Column("capability", "-", "capability the program supplies"),
+    Column("owner", "-", "the member going alone with it (empty for a joint launch)"),
+    Column("nrc", CURRENCY, "the program's non-recurring cost (development, tooling), all "
+           "years"),
+    Column("participants", "-", "members buying from the launch, space-separated"),
+))
+SPECS = (PURCHASES, PAYMENTS, SHORTFALLS, NRC_SHARES, LAUNCHES)
+
+METRIC_UNITS: dict[str, str] = {
+    "total_cost": CURRENCY, "nrc_cost": CURRENCY, "unit_cost": CURRENCY,
+    "shortfall_units": "units, summed over requirements (each in its capability's unit)",
+    "launches": "launches",
+}
 
 
-@dataclass(frozen=True)
-class ProcurementResult:
-    """One solve of the procurement model (joint or go-alone).
+def tables(scenario: Scenario, plan: Plan | None, evaluation: Evaluation | None
+           ) -> dict[str, pd.DataFrame]:
+    """purchases, payments, shortfalls, nrc_shares, launches (empty without a plan)."""
+    cur = scenario.currency
+    if plan is None or evaluation is None:
+        return {spec.name: spec.frame(None, cur) for spec in SPECS}
+    caps = {p.id: p.capability for p in scenario.programs}
+    nrc = {p.id: p.nrc_total for p in scenario.programs}
+    shares = evaluation.shares
+    launch_rows = []
+    for ln in plan.launches:
+        who = sorted(m for (lid, m) in shares if lid == ln.id)
+        launch_rows.append((ln.id, ln.program, caps[ln.program], ln.owner or "",
+                            nrc[ln.program], " ".join(who)))
+    share_rows = [(lid, m, sh) for (lid, m), sh in sorted(shares.items())]
+    return {
+        "purchases": PURCHASES.frame(plan.purchases_frame(), cur),
+        "payments": PAYMENTS.frame(evaluation.payments.copy(), cur),
+        "shortfalls": SHORTFALLS.frame(evaluation.shortfalls.copy(), cur),
+        "nrc_shares": NRC_SHARES.frame(pd.DataFrame(share_rows, columns=NRC_SHARES.names), cur),
+        "launches": LAUNCHES.frame(pd.DataFrame(launch_rows, columns=LAUNCHES.names), cur),
+    }
 
-    ``objective``/``bound``/``gap`` are the solver's; ``total_cost`` and every table
-    come from the independent evaluator's exact recomputation of the plan.
-    """
 
-    scenario_name: str
-    mode: str
-    status: Status
-    objective: float | None
-    bound: float | None
-    gap: float | None
-    build_seconds: float
-    solve_seconds: float
-    solver: str
-    solver_version: str
-    message: str
-    input_hash: str
-    currency: str
-    model_size: tuple[int, int, int]  # columns, rows, nonzeros
-    plan: Plan | None = field(default=None, repr=False)
-    evaluation: Evaluation | None = field(default=None, repr=False)
-
-    @property
-    def has_plan(self) -> bool:
-        return self.plan is not None and self.evaluation is not None
-
-    @property
-    def total_cost(self) -> float | None:
-        return self.evaluation.total_cost if self.evaluation is not None else None
-
-    @property
-    def shortfall_units(self) -> float | None:
-        return self.evaluation.shortfall_units if self.evaluation is not None else None
-
-    def purchases(self) -> pd.DataFrame:
-        """Units per launch, member and year."""
-        if self.plan is None:
-            return pd.DataFrame(columns=PURCHASE_COLUMNS)
-        return self.plan.purchases_frame()
-
-    def payments(self) -> pd.DataFrame:
-        """Unit and NRC payments per member and year, beside the budget."""
-        if self.evaluation is None:
-            return pd.DataFrame(columns=PAYMENT_COLUMNS)
-        return self.evaluation.payments.copy()
-
-    def shortfalls(self) -> pd.DataFrame:
-        """Every requirement with what was delivered by its year and what is missing."""
-        if self.evaluation is None:
-            return pd.DataFrame(columns=SHORTFALL_COLUMNS)
-        return self.evaluation.shortfalls.copy()
-
-    def nrc_shares(self) -> pd.DataFrame:
-        if self.evaluation is None:
-            return pd.DataFrame(columns=SHARE_COLUMNS)
-        rows = [(lid, m, sh) for (lid, m), sh in sorted(self.evaluation.shares.items())]
-        return pd.DataFrame(rows, columns=SHARE_COLUMNS)
-
-    def launches(self, capabilities: dict[str, str], nrc: dict[str, float]) -> pd.DataFrame:
-        """Launched programs with capability, owner (go-alone) and participants."""
-        if self.plan is None or self.evaluation is None:
-            return pd.DataFrame(columns=LAUNCH_COLUMNS)
-        shares = self.evaluation.shares
-        rows = []
-        for ln in self.plan.launches:
-            who = sorted(m for (lid, m) in shares if lid == ln.id)
-            rows.append((ln.id, ln.program, capabilities[ln.program], ln.owner or "",
-                         nrc[ln.program], " ".join(who)))
-        return pd.DataFrame(rows, columns=LAUNCH_COLUMNS)
-
-    def summary(self) -> dict[str, object]:
-        """Headline figures, JSON-ready."""
-        ev = self.evaluation
-        return {
-            "scenario": self.scenario_name,
-            "mode": self.mode,
-            "status": str(self.status),
-            "objective": self.objective,
-            "bound": self.bound,
-            "gap": self.gap,
-            "total_cost": ev.total_cost if ev else None,
-            "nrc_cost": ev.nrc_cost if ev else None,
-            "unit_cost": ev.unit_cost if ev else None,
-            "shortfall_units": ev.shortfall_units if ev else None,
-            "feasible_by_evaluator": ev.feasible if ev else None,
-            "violations": [str(v) for v in ev.violations] if ev else [],
-            "launches": len(self.plan.launches) if self.plan else None,
-            "build_seconds": self.build_seconds,
-            "solve_seconds": self.solve_seconds,
-            "solver": self.solver,
-            "solver_version": self.solver_version,
-            "message": self.message,
-            "input_hash": self.input_hash,
-            "currency": self.currency,
-            "model_columns": self.model_size[0],
-            "model_rows": self.model_size[1],
-            "model_nonzeros": self.model_size[2],
-        }
+def metrics(plan: Plan | None, evaluation: Evaluation | None) -> dict[str, float | None]:
+    """Headline numbers of a run (units in :data:`METRIC_UNITS`)."""
+    if plan is None or evaluation is None:
+        return dict.fromkeys(METRIC_UNITS)
+    return {"total_cost": evaluation.total_cost, "nrc_cost": evaluation.nrc_cost,
+            "unit_cost": evaluation.unit_cost, "shortfall_units": evaluation.shortfall_units,
+            "launches": float(len(plan.launches))}

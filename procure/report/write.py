@@ -1,4 +1,5 @@
-"""Write results to a folder: ``summary.json`` + one CSV (and parquet) per table.
+"""Write results to a folder: ``summary.json``, one CSV (and parquet) per table, and
+``columns.csv``, the data dictionary giving every column's unit and meaning.
 
 The folder is assembled in a temporary sibling and renamed into place, so a
 failed run never leaves a half-written result behind.
@@ -15,22 +16,18 @@ from pathlib import Path
 
 import pandas as pd
 
-from procure.procurement.metrics import Study
+from procure.procurement.study import Study
+from procure.run.tables import dictionary
 
 HAS_PARQUET = importlib.util.find_spec("pyarrow") is not None  # optional parquet output
 
 
 def study_tables(st: Study) -> dict[str, pd.DataFrame]:
     """Every table of a study, by file stem."""
-    caps = {p.id: p.capability for p in st.scenario.programs}
-    nrc = {p.id: p.nrc_total for p in st.scenario.programs}
     tables: dict[str, pd.DataFrame] = {}
     for prefix, res in (("", st.joint), ("alone_", st.alone)):
-        tables[f"{prefix}purchases"] = res.purchases()
-        tables[f"{prefix}payments"] = res.payments()
-        tables[f"{prefix}shortfalls"] = res.shortfalls()
-        tables[f"{prefix}nrc_shares"] = res.nrc_shares()
-        tables[f"{prefix}launches"] = res.launches(caps, nrc)
+        for name, df in res.tables.items():
+            tables[f"{prefix}{name}"] = df
     tables["member_costs"] = st.member_costs()
     tables["duplication"] = st.duplication()
     return tables
@@ -44,6 +41,7 @@ def write_results(out_dir: str | os.PathLike[str], summary: dict[str, object],
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
+        dictionary(tables).to_csv(tmp / "columns.csv", index=False)
         for name, df in tables.items():
             df.to_csv(tmp / f"{name}.csv", index=False)
             if HAS_PARQUET:
@@ -63,8 +61,11 @@ def write_results(out_dir: str | os.PathLike[str], summary: dict[str, object],
 
 
 def study_summary(st: Study) -> dict[str, object]:
-    return {"joint": st.joint.summary(), "alone": st.alone.summary(),
-            "comparison": st.headline()}
+    out: dict[str, object] = {"joint": st.joint.summary(), "alone": st.alone.summary()}
+    if st.level is not None:
+        out["like_for_like"] = st.level.summary()
+    out["comparison"] = st.headline()
+    return out
 
 
 def write_study(st: Study, out_dir: str | os.PathLike[str]) -> Path:

@@ -1,7 +1,8 @@
-"""The JSON Schema of a scenario document, as exported to ``models/scenario.schema.json``.
+"""The JSON Schemas in ``models/``: the scenario document (``scenario.schema.json``) and
+the run record's summary (``run_record.schema.json``).
 
-Regenerate with ``python -m procure.schema.export models/scenario.schema.json``;
-a test fails when the file and the code disagree.
+Regenerate both with ``python -m procure.schema.export``; a test fails when a file and
+the code disagree.
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ def schema_text() -> str:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    target = sys.argv[1] if len(sys.argv) > 1 else "models/scenario.schema.json"
-    with open(target, "w", encoding="utf-8") as fh:
-        fh.write(schema_text())
+    from procure.run.record import run_summary_schema_text
+
+    folder = sys.argv[1] if len(sys.argv) > 1 else "models"
+    for name, text in (("scenario.schema.json", schema_text()),
+                       ("run_record.schema.json", run_summary_schema_text())):
+        with open(f"{folder}/{name}", "w", encoding="utf-8") as fh:
+            fh.write(text)

@@ -1,0 +1,73 @@
+"""``python -m benchmarks``: run a profile of the suite, or re-render ``RESULTS.md``.
+
+Run from the repository root (the harness is not installed with the library)::
+
+    python -m benchmarks --profile full --out benchmarks
+    python -m benchmarks --profile smoke --out /tmp/bench --only build,lp
+    python -m benchmarks --render benchmarks/results.json --out benchmarks
+
+Exit codes: 0 done; 2 invalid arguments (a one-line message, nothing written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from benchmarks.cases import PROFILES
+from benchmarks.suite import SECTIONS, render_results, run_suite
+
+EXIT_OK, EXIT_INVALID = 0, 2
+HERE = Path(__file__).resolve().parent
+"""The ``benchmarks/`` folder: where the published ``RESULTS.md`` and ``results.json`` live."""
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command's arguments (the ones ``procure bench`` took)."""
+    ap = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description="Run the benchmark suite: build against PuLP and the highspy floor, "
+                    "backends side by side, OR-Library and hard instances against direct "
+                    "HiGHS models, LP methods.")
+    ap.add_argument("--profile", default="quick",
+                    help="smoke (seconds) | quick (minutes) | full (the published run); "
+                         "default quick")
+    ap.add_argument("--out", type=Path, default=HERE,
+                    help=f"folder for results.json and RESULTS.md (default {HERE})")
+    ap.add_argument("--only", default=None,
+                    help="comma-separated sections: " + ",".join(SECTIONS))
+    ap.add_argument("--render", type=Path, default=None, metavar="RESULTS_JSON",
+                    help="measure nothing: rewrite RESULTS.md in --out from this results.json")
+    return ap
+
+
+def _invalid(message: str) -> int:
+    sys.stderr.write(f"error: {message}\n")
+    return EXIT_INVALID
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse ``argv`` (default ``sys.argv[1:]``), run or render; the exit code."""
+    args = parser().parse_args(argv)
+    out_dir: Path = args.out
+    if args.render is not None:
+        try:
+            render_results(args.render, out_dir)
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            return _invalid(f"--render: cannot read results from {args.render}: {e}")
+        print(f"wrote {out_dir / 'RESULTS.md'} from {args.render}")
+        return EXIT_OK
+    if args.profile not in PROFILES:
+        return _invalid(f"--profile: unknown profile {args.profile!r}; choose one of "
+                        f"{', '.join(PROFILES)}")
+    sections = None
+    if args.only is not None:
+        sections = tuple(x.strip() for x in args.only.split(",") if x.strip())
+        bad = [x for x in sections if x not in SECTIONS]
+        if bad or not sections:
+            return _invalid(f"--only: unknown section(s) {', '.join(bad) or repr(args.only)}; "
+                            f"choose from {', '.join(SECTIONS)}")
+    run_suite(args.profile, out_dir, sections=sections, log=lambda line: print(line, flush=True))
+    print(f"wrote {out_dir / 'RESULTS.md'} and {out_dir / 'results.json'}")
+    return EXIT_OK

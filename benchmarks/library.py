@@ -1,0 +1,184 @@
+"""Every call the benchmark harness makes into the ``procure`` library, in one place.
+
+No other harness module imports ``procure``: when the library's API changes (module
+names, result types, solver options), this file is the one to adapt. What the harness
+needs from the library:
+
+- the bundled data folder and the seeded generators (the cases measured);
+- compile and build of either model, apart (the build sweep times them apart), and the
+  one-call hand-off of finished arrays to a ``highspy.Highs`` (:func:`pass_arrays`);
+- the product's solve path for either model, read back into :class:`SolveRecord`,
+  the harness's own flat record, so a change of result types stops here;
+- one backend solving a finished model (the LP-method comparison);
+- the OR-Library CFLP reader and importer;
+- the backend registry (names, versions, the default).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+import procure
+from procure.backends import (
+    DEFAULT_BACKEND,
+    SolveOptions,
+    available_backends,
+    get_backend,
+)
+from procure.backends.highs_model import pass_arrays
+from procure.generate import generate_alliance
+from procure.io import load_scenario
+from procure.logistics.compile import Compiled as MovementCompiled
+from procure.logistics.compile import compile_scenario as compile_movements
+from procure.logistics.formulation import build as build_movements
+from procure.logistics.generate import generate_network
+from procure.logistics.solve import solve as solve_movements
+from procure.lp.model import ModelArrays
+from procure.orlib import CflpInstance, import_cflp, read_cflp
+from procure.procurement.compile import Compiled, compile_scenario
+from procure.procurement.formulation import FormulationOptions, build
+from procure.procurement.solve import solve
+from procure.schema.scenario import Scenario
+
+__all__ = [
+    "DATA",
+    "DEFAULT_BACKEND",
+    "CflpInstance",
+    "Kind",
+    "ModelArrays",
+    "ModelOutcome",
+    "Options",
+    "Scenario",
+    "SolveRecord",
+    "available_backends",
+    "backend_version",
+    "build_model",
+    "compile_model",
+    "generate",
+    "import_cflp",
+    "load_scenario",
+    "lp_relaxation",
+    "pass_arrays",
+    "read_cflp",
+    "solve_logistics",
+    "solve_model",
+    "solve_options",
+    "solve_procurement",
+]
+
+Kind = Literal["procurement", "logistics"]
+"""The library's two models: procurement (alliance MILP) and logistics (movements)."""
+
+Options = SolveOptions
+"""The library's solver options, as :func:`solve_options` makes them."""
+
+DATA = Path(procure.__file__).resolve().parent / "data"
+"""The datasets bundled with the library (``sample_alliance.yaml``, ``reinforcement.yaml``)."""
+
+
+def generate(kind: Kind, params: tuple[int, int, int, int], *, days: int,
+             seed: int) -> Scenario:
+    """A seeded generated scenario: ``generate_alliance(members, capabilities, programs
+    per capability, years)`` or ``generate_network(members, locations, items,
+    movements)`` over ``days`` days."""
+    a, b, c, d = params
+    if kind == "procurement":
+        return generate_alliance(a, b, c, d, seed=seed)
+    return generate_network(a, b, c, d, days=days, seed=seed)
+
+
+def compile_model(kind: Kind, scenario: Scenario) -> Compiled | MovementCompiled:
+    """The scenario compiled to index arrays (the first timed part of a build)."""
+    if kind == "procurement":
+        return compile_scenario(scenario)
+    return compile_movements(scenario)
+
+
+def build_model(compiled: Compiled | MovementCompiled) -> ModelArrays:
+    """The finished model arrays of a compiled scenario (the second timed part)."""
+    if isinstance(compiled, Compiled):
+        return build(compiled).model
+    return build_movements(compiled).model
+
+
+def lp_relaxation(model: ModelArrays) -> ModelArrays:
+    """``model`` with every variable continuous."""
+    return replace(model, integrality=np.zeros(model.num_cols, dtype=np.bool_))
+
+
+def solve_options(backend: str = DEFAULT_BACKEND, *, time_limit: float | None = None,
+                  threads: int = 1, seed: int = 0, mip_gap: float = 1e-6,
+                  verbose: bool = False,
+                  solver_options: Mapping[str, Any] | None = None) -> SolveOptions:
+    """Options for one solve on ``backend``; ``solver_options`` are that solver's own
+    settings (e.g. HiGHS option names), in ``backend``'s namespace."""
+    return SolveOptions(time_limit=time_limit, threads=threads, seed=seed, mip_gap=mip_gap,
+                        verbose=verbose,
+                        solver_options={backend: dict(solver_options or {})}
+                        if solver_options else {})
+
+
+@dataclass(frozen=True)
+class SolveRecord:
+    """What the harness reads back from one solve by the product."""
+
+    status: str  # the product's status word: optimal, feasible, limit, ..., error
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    build_seconds: float
+    solve_seconds: float  # backend, hand-off and start heuristic included
+    model_size: tuple[int, int, int] | None  # columns, rows, nonzeros
+    evaluator_ok: bool | None  # the independent evaluator's verdict (None: no plan)
+    total_cost: float | None  # the evaluator's exact cost (procurement only)
+    message: str
+
+
+def solve_procurement(scenario: Scenario, options: SolveOptions, *,
+                      backend: str = DEFAULT_BACKEND, strong_linking: bool = True,
+                      warm_start: bool | None = None) -> SolveRecord:
+    """The product's procurement solve (joint mode); ``strong_linking=False`` drops the
+    (2a) linking rows; ``warm_start`` as the library's (None: its own default)."""
+    res = solve(scenario, solver=backend, options=options,
+                formulation=FormulationOptions(strong_linking=strong_linking),
+                warm_start=warm_start)
+    ev = res.evaluation
+    return SolveRecord(str(res.status), res.objective, res.bound, res.gap, res.build_seconds,
+                       res.solve_seconds, res.model_size,
+                       None if ev is None else ev.feasible,
+                       None if ev is None else ev.total_cost, res.message)
+
+
+def solve_logistics(scenario: Scenario, options: SolveOptions, *,
+                    backend: str = DEFAULT_BACKEND) -> SolveRecord:
+    """The product's movement solve."""
+    res = solve_movements(scenario, solver=backend, options=options)
+    ev = res.evaluation
+    return SolveRecord(str(res.status), res.objective, res.bound, res.gap, res.build_seconds,
+                       res.solve_seconds, res.model_size or None,
+                       None if ev is None else ev.feasible, None, res.message)
+
+
+@dataclass(frozen=True)
+class ModelOutcome:
+    """What one backend returned for a finished model."""
+
+    status: str
+    objective: float | None
+    message: str
+
+
+def solve_model(backend: str, model: ModelArrays, options: SolveOptions) -> ModelOutcome:
+    """``model`` solved by ``backend`` directly (no scenario, no evaluator)."""
+    out = get_backend(backend).solve(model, options)
+    return ModelOutcome(str(out.status), out.objective, out.message)
+
+
+def backend_version(name: str) -> str:
+    """The installed version of backend ``name``'s solver."""
+    return get_backend(name).version()

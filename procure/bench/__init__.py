@@ -1,1 +1,0 @@
-"""The benchmark suite (``procure bench``) and the reference models it measures against."""

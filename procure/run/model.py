@@ -1,0 +1,169 @@
+"""What a model plugs into the run pipeline (:mod:`procure.run.pipeline`).
+
+A model supplies its own stages, each a pure function of its inputs:
+
+    compile(scenario)                    -> compiled arrays (ids and numpy arrays only)
+    build(compiled)                      -> a formulation whose ``.model`` is the
+                                            backend-neutral :class:`ModelArrays`
+    start(formulation, context)          -> an optional MIP start (:class:`Start`), and
+                                            the formulation to solve (a start may justify
+                                            a tighter rebuild)
+    decode(formulation, x)               -> the plan (decisions only)
+    evaluate(scenario, plan)             -> the independent evaluation
+    follow_up(formulation, x, context)   -> optional LPs around the plan (e.g. duals)
+    tables(scenario, plan, evaluation, follow_up) -> tidy tables with units
+    metrics(plan, evaluation)            -> headline numbers for the summary
+
+The pipeline does everything else once: backend choice and capability checks, the
+wall-clock budget, timing per stage, evaluation and the :class:`RunRecord`. A new model
+adds only its own files and one subclass of :class:`RunModel`.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol, TypeVar
+
+import pandas as pd
+
+from procure.backends.base import Backend, SolveOptions
+from procure.lp.model import FloatArray, ModelArrays
+from procure.run.tables import TableSpec
+from procure.schema.scenario import Scenario
+
+
+class HasModel(Protocol):
+    """A formulation: whatever a model builds, as long as it carries the arrays."""
+
+    @property
+    def model(self) -> ModelArrays: ...
+
+
+class Evaluated(Protocol):
+    """An evaluation: the evaluator's verdict and its exact objective."""
+
+    @property
+    def feasible(self) -> bool: ...
+
+    @property
+    def objective(self) -> float: ...
+
+
+CompiledT = TypeVar("CompiledT")
+FormulationT = TypeVar("FormulationT", bound=HasModel)
+PlanT = TypeVar("PlanT")
+EvaluationT = TypeVar("EvaluationT", bound=Evaluated)
+
+
+@dataclass(frozen=True)
+class Start:
+    """What a start heuristic found: a MIP start ``x`` (``None``: nothing) with its
+    objective in the model, and a lower bound it proved on the way (an LP or a
+    Lagrangian bound), if any. ``details`` holds the heuristic's own numbers."""
+
+    x: FloatArray | None
+    objective: float | None
+    bound: float | None
+    seconds: float
+    message: str = ""
+    trace: tuple[tuple[str, float, float], ...] = ()  # (step, objective, seconds so far)
+    details: Mapping[str, float | int | None] = field(default_factory=dict)
+
+    @property
+    def gap(self) -> float | None:
+        if self.objective is None or self.bound is None:
+            return None
+        return abs(self.objective - self.bound) / max(abs(self.objective), 1e-9)
+
+
+class Budget:
+    """One wall-clock budget for a whole run: every stage that may take long (start
+    heuristics, the main solve, LPs around the plan, follow-up solves) asks it how much
+    time is left. ``None`` means no limit."""
+
+    def __init__(self, seconds: float | None) -> None:
+        self.seconds = seconds
+        self.t0 = time.perf_counter()
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.t0
+
+    def remaining(self) -> float | None:
+        """Seconds left (never negative), or ``None`` without a limit."""
+        if self.seconds is None:
+            return None
+        return max(self.seconds - self.elapsed(), 0.0)
+
+    def share(self, fraction: float, default: float) -> float:
+        """``fraction`` of what is left, or ``default`` seconds without a limit."""
+        left = self.remaining()
+        return default if left is None else fraction * left
+
+    @property
+    def expired(self) -> bool:
+        left = self.remaining()
+        return left is not None and left <= 0.0
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a stage may use: the run's backend, its options and the budget."""
+
+    backend: Backend
+    options: SolveOptions
+    budget: Budget
+
+    def options_within(self, seconds: float | None) -> SolveOptions:
+        """The run's options with a time limit of ``seconds`` (capped by the budget)."""
+        from dataclasses import replace
+
+        left = self.budget.remaining()
+        limit = seconds if left is None else (left if seconds is None else min(seconds, left))
+        return replace(self.options, time_limit=limit)
+
+
+class RunModel(ABC, Generic[CompiledT, FormulationT, PlanT, EvaluationT]):
+    """A model's stages (module docstring). ``name`` is the model ("procurement",
+    "logistics"); ``variant`` tells runs of one model apart ("joint", "alone")."""
+
+    name: str
+    variant: str = ""
+    tables_spec: tuple[TableSpec, ...] = ()
+    metric_units: Mapping[str, str] = {}
+
+    @abstractmethod
+    def compile(self, scenario: Scenario) -> CompiledT: ...
+
+    @abstractmethod
+    def build(self, compiled: CompiledT) -> FormulationT: ...
+
+    def wants_start(self, formulation: FormulationT, backend: Backend) -> bool:
+        """Whether to run :meth:`start` (default: never)."""
+        return False
+
+    def start(self, formulation: FormulationT, context: Context
+              ) -> tuple[Start | None, FormulationT]:
+        """A MIP start and the formulation to solve (default: none, unchanged)."""
+        return None, formulation
+
+    @abstractmethod
+    def decode(self, formulation: FormulationT, x: FloatArray) -> PlanT: ...
+
+    @abstractmethod
+    def evaluate(self, scenario: Scenario, plan: PlanT) -> EvaluationT: ...
+
+    def follow_up(self, formulation: FormulationT, x: FloatArray, context: Context
+                  ) -> tuple[dict[str, Any], tuple[str, ...]]:
+        """Work around the plan (e.g. shadow prices) and notes on it (default: none)."""
+        return {}, ()
+
+    @abstractmethod
+    def tables(self, scenario: Scenario, plan: PlanT | None, evaluation: EvaluationT | None,
+               follow_up: Mapping[str, Any]) -> dict[str, pd.DataFrame]: ...
+
+    @abstractmethod
+    def metrics(self, plan: PlanT | None, evaluation: EvaluationT | None
+                ) -> dict[str, float | None]: ...

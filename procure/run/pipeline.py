@@ -1,0 +1,184 @@
+"""The one run skeleton every model goes through.
+
+    backend -> compile -> build -> capability check -> [start] -> solve
+            -> decode -> evaluate -> [follow-up] -> tables -> RunRecord
+
+One wall-clock budget (the options' ``time_limit``) covers the whole run: the start
+heuristic draws its share from it, the main solve gets what is left, and LPs around
+the plan get what the solve left over. Every stage is timed. A solve stopped at a limit
+is reported with its incumbent, bound and gap; a start heuristic's plan is reported
+when it is better than what the solve returned. A backend that raises (it should
+return an ``error`` outcome instead) becomes an ``error`` record with the reason; a
+Ctrl-C during the solve becomes a record stopped by ``interrupt``, carried by
+:class:`RunInterrupted` so a caller can show it before stopping.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from procure.backends.base import (
+    Backend,
+    SolveOptions,
+    SolveOutcome,
+    Status,
+    Stop,
+    failure,
+    relative_gap,
+)
+from procure.backends.registry import get_backend
+from procure.common import input_hash as hash_scenario
+from procure.run.model import (
+    Budget,
+    CompiledT,
+    Context,
+    EvaluationT,
+    FormulationT,
+    PlanT,
+    RunModel,
+    Start,
+)
+from procure.run.record import RunRecord, procure_version
+from procure.run.tables import CURRENCY
+from procure.schema.scenario import Scenario
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a run: ``record`` is what the run had when it stopped."""
+
+    def __init__(self, record: RunRecord[Any, Any]) -> None:
+        super().__init__("interrupted")
+        self.record = record
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def with_start(outcome: SolveOutcome, start: Start | None) -> SolveOutcome:
+    """The solve's outcome read together with the start heuristic's: when the solve
+    stopped at a limit (or failed), the better of the two bounds is kept, and the start's
+    plan is reported when the solve has none or a worse one (status ``feasible``)."""
+    if start is None or outcome.status not in (Status.FEASIBLE, Status.LIMIT, Status.ERROR):
+        return outcome
+    bounds = [b for b in (outcome.bound, start.bound) if b is not None]
+    bound = max(bounds) if bounds else None
+    if start.x is not None and start.objective is not None and (
+            outcome.objective is None or start.objective < outcome.objective):
+        stop = outcome.stopped_by if outcome.status != Status.ERROR else Stop.FAILURE
+        return replace(outcome, status=Status.FEASIBLE, x=start.x, objective=start.objective,
+                       bound=bound, gap=relative_gap(start.objective, bound), stopped_by=stop,
+                       message=f"{outcome.message}; the start heuristic's plan")
+    if outcome.status == Status.FEASIBLE:
+        return replace(outcome, bound=bound, gap=relative_gap(outcome.objective, bound))
+    return outcome
+
+
+class _Clock:
+    """Wall-clock seconds per stage."""
+
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - t0
+
+
+def run(
+    model: RunModel[CompiledT, FormulationT, PlanT, EvaluationT],
+    scenario: Scenario,
+    *,
+    solver: str | Backend = "highs",
+    options: SolveOptions | None = None,
+    compiled: CompiledT | None = None,
+    input_hash: str | None = None,
+) -> RunRecord[PlanT, EvaluationT]:
+    """Run ``model`` on ``scenario`` (module docstring). ``compiled`` and ``input_hash``
+    let a caller that runs the same scenario several times compile and hash it once."""
+    opts = options or SolveOptions()
+    started = _now()
+    clock = _Clock()
+    backend = get_backend(solver) if isinstance(solver, str) else solver
+    budget_ctx = Context(backend, opts, Budget(opts.time_limit))
+    notes: list[str] = []
+    with clock.stage("compile"):
+        comp = model.compile(scenario) if compiled is None else compiled
+    with clock.stage("build"):
+        formulation = model.build(comp)
+    start: Start | None = None
+    refusal = backend.check_supported(formulation.model) or backend.check_options(opts)
+    if refusal is not None:
+        outcome = failure(Status.ERROR, 0.0, backend.name, backend.version(), refusal)
+    else:
+        if formulation.model.is_mip and backend.capabilities.warm_start and (
+                model.wants_start(formulation, backend)):
+            with clock.stage("start"):
+                start, formulation = model.start(formulation, budget_ctx)
+        try:
+            with clock.stage("solve"):
+                outcome = backend.solve(formulation.model,
+                                        budget_ctx.options_within(None),
+                                        start=None if start is None else start.x)
+        except KeyboardInterrupt:
+            outcome = failure(Status.LIMIT, clock.timings.get("solve", 0.0), backend.name,
+                              backend.version(), "interrupted by the user")
+            outcome = replace(with_start(outcome, start), stopped_by=Stop.INTERRUPT)
+            record = _record(model, scenario, comp, formulation, outcome, start, clock, opts,
+                             started, input_hash, notes, budget_ctx, interrupted=True)
+            raise RunInterrupted(record) from None
+        except Exception as exc:  # a backend must not raise; if one does, say so
+            outcome = failure(Status.ERROR, clock.timings.get("solve", 0.0), backend.name,
+                              backend.version(), f"{backend.name} failed: "
+                              f"{type(exc).__name__}: {exc}")
+        outcome = with_start(outcome, start)
+    return _record(model, scenario, comp, formulation, outcome, start, clock, opts, started,
+                   input_hash, notes, budget_ctx)
+
+
+def _record(model: RunModel[CompiledT, FormulationT, PlanT, EvaluationT], scenario: Scenario,
+            comp: CompiledT, formulation: FormulationT, outcome: SolveOutcome,
+            start: Start | None, clock: _Clock, opts: SolveOptions, started: str,
+            input_hash: str | None, notes: list[str], ctx: Context, *,
+            interrupted: bool = False) -> RunRecord[PlanT, EvaluationT]:
+    """Decode, evaluate, follow up and tabulate an outcome into the record."""
+    plan: PlanT | None = None
+    evaluation: EvaluationT | None = None
+    extra: dict[str, Any] = {}
+    if outcome.status.has_solution and outcome.x is not None:
+        with clock.stage("decode"):
+            plan = model.decode(formulation, outcome.x)
+        with clock.stage("evaluate"):
+            evaluation = model.evaluate(scenario, plan)
+        if not interrupted:
+            with clock.stage("follow_up"):
+                extra, more = model.follow_up(formulation, outcome.x, ctx)
+            notes.extend(more)
+    with clock.stage("tables"):
+        tables = model.tables(scenario, plan, evaluation, extra)
+        metrics = model.metrics(plan, evaluation)
+    m = formulation.model
+    return RunRecord(
+        model=model.name, variant=model.variant, scenario_name=scenario.name,
+        input_hash=input_hash or hash_scenario(scenario), currency=scenario.currency,
+        status=outcome.status, stopped_by=outcome.stopped_by, objective=outcome.objective,
+        bound=outcome.bound, gap=outcome.gap, timings=dict(clock.timings),
+        solver=outcome.solver, solver_version=outcome.solver_version,
+        options=opts.as_dict(), procure_version=procure_version(), started_at=started,
+        ended_at=_now(), model_size=(m.num_cols, m.num_rows, m.num_nonzeros),
+        message="; ".join(m for m in (outcome.message, start.message if start else "") if m),
+        plan=plan, evaluation=evaluation, start=start,
+        metrics=metrics, tables=tables,
+        metric_units={k: u.replace(CURRENCY, scenario.currency)
+                      for k, u in model.metric_units.items()},
+        follow_up=extra, notes=tuple(notes),
+    )

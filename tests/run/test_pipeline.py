@@ -1,0 +1,187 @@
+"""The run skeleton on a scripted backend: limits, interrupts, failures, starts, budget.
+
+:class:`ScriptedBackend` stands in for a solver. It solves the model for real with
+HiGHS when it needs a genuine incumbent (so every plan it returns is a plan the
+evaluator can check), then reports whatever the test scripts: a time limit, an
+interrupt, a crash, a refusal. Every record with a plan is checked by the evaluator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from procure.backends import Backend, Capabilities, SolveOptions, SolveOutcome, Status, Stop
+from procure.backends.highs import HighsBackend
+from procure.io import load_scenario
+from procure.lp.model import FloatArray, ModelArrays
+from procure.procurement.solve import ProcurementModel
+from procure.run import RunInterrupted, RunRecord, run
+from procure.schema import Scenario
+
+TUTORIAL = Path(__file__).resolve().parents[2] / "datasets" / "tutorial.yaml"
+
+
+@dataclass
+class ScriptedBackend(Backend):
+    """A backend whose outcome a test scripts (``script`` gets the true outcome)."""
+
+    script: Callable[[SolveOutcome], SolveOutcome]
+    raises: BaseException | None = None
+    only_with_start: bool = False  # script only the solve given a MIP start (the main one)
+    calls: list[SolveOptions] = field(default_factory=list)
+    starts: list[FloatArray | None] = field(default_factory=list)
+
+    name = "highs"  # reuses the highs namespace of the options
+    capabilities = Capabilities(mip=True, continuous=True, warm_start=True, interrupt=True)
+    distribution = probe = "highspy"
+
+    def solve(self, model: ModelArrays, options: SolveOptions, *,
+              start: FloatArray | None = None) -> SolveOutcome:
+        self.calls.append(options)
+        self.starts.append(start)
+        true = HighsBackend().solve(model, replace(options, time_limit=None))
+        if self.only_with_start and start is None:
+            return true  # a start heuristic's sub-solve
+        if self.raises is not None:
+            raise self.raises
+        return self.script(true)
+
+
+def at_limit(stop: Stop) -> Callable[[SolveOutcome], SolveOutcome]:
+    """The true optimum reported as an incumbent at a limit, with a weaker bound."""
+    def f(out: SolveOutcome) -> SolveOutcome:
+        assert out.objective is not None
+        bound = out.objective * 0.5
+        return replace(out, status=Status.FEASIBLE, bound=bound, gap=0.5, stopped_by=stop,
+                       message=f"{stop} limit")
+    return f
+
+
+def nothing(out: SolveOutcome) -> SolveOutcome:
+    return SolveOutcome(Status.LIMIT, None, None, 10.0, None, 1.0, "highs", "x",
+                        "time limit", stopped_by=Stop.TIME)
+
+
+@pytest.fixture(scope="module")
+def tutorial() -> Scenario:
+    return load_scenario(TUTORIAL)
+
+
+def checked(rec: RunRecord[Any, Any]) -> RunRecord[Any, Any]:
+    """A record with a plan: the evaluator accepts it and agrees on the objective."""
+    assert rec.evaluation is not None and rec.plan is not None
+    assert rec.evaluation.feasible, [str(v) for v in rec.evaluation.violations]
+    assert rec.objective == pytest.approx(rec.evaluation.objective, rel=1e-6)
+    return rec
+
+
+def test_time_limit_with_incumbent_is_feasible_never_optimal(tutorial: Scenario) -> None:
+    b = ScriptedBackend(at_limit(Stop.TIME))
+    rec = checked(run(ProcurementModel(warm_start=False), tutorial, solver=b,
+                      options=SolveOptions(time_limit=30)))
+    assert rec.status == Status.FEASIBLE and rec.stopped_by == Stop.TIME
+    assert rec.gap == pytest.approx(0.5)
+    assert rec.summary()["status"] == "feasible"
+    assert rec.summary()["stopped_by"] == "time"
+    assert set(rec.timings) >= {"compile", "build", "solve", "decode", "evaluate", "tables"}
+
+
+def test_limit_without_incumbent_has_no_plan_and_empty_tables(tutorial: Scenario) -> None:
+    rec = run(ProcurementModel(warm_start=False), tutorial, solver=ScriptedBackend(nothing))
+    assert rec.status == Status.LIMIT and rec.stopped_by == Stop.TIME
+    assert rec.plan is None and rec.evaluation is None and rec.feasible is None
+    assert rec.bound == 10.0
+    assert all(df.empty for df in rec.tables.values())
+    assert rec.metrics["total_cost"] is None
+    assert "decode" not in rec.timings
+
+
+def test_interrupt_returned_by_the_solver_keeps_the_incumbent(tutorial: Scenario) -> None:
+    rec = checked(run(ProcurementModel(warm_start=False), tutorial,
+                      solver=ScriptedBackend(at_limit(Stop.INTERRUPT))))
+    assert rec.status == Status.FEASIBLE and rec.stopped_by == Stop.INTERRUPT
+
+
+def test_ctrl_c_during_the_solve_raises_with_the_record(tutorial: Scenario) -> None:
+    b = ScriptedBackend(nothing, raises=KeyboardInterrupt())
+    with pytest.raises(RunInterrupted) as info:
+        run(ProcurementModel(warm_start=False), tutorial, solver=b)
+    rec = info.value.record
+    assert rec.status == Status.LIMIT and rec.stopped_by == Stop.INTERRUPT
+    assert rec.plan is None and "interrupted" in rec.message
+    assert isinstance(info.value, KeyboardInterrupt)  # a caller's Ctrl-C handler still fires
+
+
+def test_a_backend_that_raises_becomes_an_error_record(tutorial: Scenario) -> None:
+    b = ScriptedBackend(nothing, raises=RuntimeError("segfault avoided"))
+    rec = run(ProcurementModel(warm_start=False), tutorial, solver=b)
+    assert rec.status == Status.ERROR and rec.stopped_by == Stop.FAILURE
+    assert "RuntimeError: segfault avoided" in rec.message
+    assert rec.plan is None
+
+
+def test_solver_failure_outcome(tutorial: Scenario) -> None:
+    def fail(out: SolveOutcome) -> SolveOutcome:
+        return SolveOutcome(Status.ERROR, None, None, None, None, 0.1, "highs", "x",
+                            "numerical trouble", stopped_by=Stop.FAILURE)
+    rec = run(ProcurementModel(warm_start=False), tutorial, solver=ScriptedBackend(fail))
+    assert rec.status == Status.ERROR and rec.stopped_by == Stop.FAILURE
+    assert rec.message == "numerical trouble"
+
+
+def test_a_refused_model_is_never_solved(tutorial: Scenario) -> None:
+    b = ScriptedBackend(nothing)
+    b.capabilities = Capabilities(mip=False)  # type: ignore[misc]
+    rec = run(ProcurementModel(warm_start=False), tutorial, solver=b)
+    assert rec.status == Status.ERROR and "integer" in rec.message
+    assert b.calls == []
+
+
+def test_refused_solver_options_are_named_before_any_solve(tutorial: Scenario) -> None:
+    rec = run(ProcurementModel(), tutorial, solver="highs",
+              options=SolveOptions(solver_options={"highs": {"no_such_option": 1}}))
+    assert rec.status == Status.ERROR and "no_such_option" in rec.message
+    assert rec.timings.get("solve", 0.0) == 0.0
+
+
+def test_the_start_is_model_data_and_its_plan_wins_when_better(tutorial: Scenario) -> None:
+    """The start heuristic runs (warm_start=True) and its plan reaches the backend as
+    ``start``; when the solve then stops with nothing, the start's plan is reported."""
+    b = ScriptedBackend(nothing, only_with_start=True)
+    rec = run(ProcurementModel(warm_start=True), tutorial, solver=b,
+              options=SolveOptions(time_limit=60))
+    assert rec.start is not None and rec.start.x is not None
+    assert b.starts[-1] is not None and np.array_equal(b.starts[-1], rec.start.x)
+    checked(rec)
+    assert rec.status == Status.FEASIBLE and rec.objective == rec.start.objective
+    assert "start heuristic" in rec.message
+    assert rec.timings["start"] > 0
+
+
+def test_one_budget_for_the_whole_run(tutorial: Scenario) -> None:
+    """The main solve gets the time the stages before it left, never the full limit."""
+    b = ScriptedBackend(lambda out: out)
+    rec = checked(run(ProcurementModel(warm_start=True), tutorial, solver=b,
+                      options=SolveOptions(time_limit=50)))
+    main = b.calls[-1]
+    assert main.time_limit is not None
+    used = rec.timings["compile"] + rec.timings["build"] + rec.timings.get("start", 0.0)
+    assert main.time_limit <= 50 - used + 1e-6
+    assert rec.options["time_limit"] == 50  # the options as given
+
+
+def test_record_summary_matches_its_schema(tutorial: Scenario) -> None:
+    from procure.run import RunSummary
+
+    rec = checked(run(ProcurementModel(), tutorial))
+    summary = rec.summary()
+    RunSummary.model_validate(summary)
+    assert summary["procure_version"] and summary["started_at"] <= summary["ended_at"]
+    assert summary["metric_units"]["total_cost"] == tutorial.currency
+    assert summary["seed"] == 0 and summary["threads"] == 1
