@@ -1,7 +1,7 @@
 """Coalition logistics: the time-expanded movement model (``models/logistics.md``):
 compile -> formulation -> [start] -> solve -> plan, evaluate, result."""
 
-from procure.logistics.evaluate import MovementEvaluation, evaluate_movements
+from procure.logistics.evaluate import MovementEvaluation, evaluate
 from procure.logistics.plan import MovementPlan
 from procure.logistics.solve import (
     MovementModel,
@@ -17,7 +17,7 @@ __all__ = [
     "MovementPlan",
     "MovementRecord",
     "RelaxationResult",
-    "evaluate_movements",
+    "evaluate",
     "relax",
     "solve",
 ]

@@ -7,7 +7,7 @@ storage, lift payload and integrality, fleet availability, entitlements and MOG 
 without the formulation or a solver. Violations are named after the constraints of
 ``models/logistics.md``.
 
-:func:`evaluate_movements` builds the plan's tallies once (:class:`_Tally`) and then
+:func:`evaluate` builds the plan's tallies once (:class:`_Tally`) and then
 calls one function per family of section 9 of the model, in the order they report
 (``_FAMILIES``): move, draw records, (3) stock, delivery records, (1) conservation,
 (4) link capacity, (5) throughput, (6) storage, sortie records, (7) lift payload,
@@ -26,7 +26,7 @@ from typing import NamedTuple
 import pandas as pd
 
 from procure.common import Violation
-from procure.logistics.compile import link_params, penalty_weights
+from procure.logistics.compile import LinkParams, link_params, penalty_weights
 from procure.logistics.plan import Move, MovementPlan, Sortie
 from procure.schema.logistics import LiftAsset, Location, Logistics, Movement, Stock
 from procure.schema.scenario import Scenario
@@ -67,11 +67,11 @@ class MovementEvaluation:
                 + self.short_weight * self.short_priority_tons)
 
 
-def evaluate_movements(s: Scenario, plan: MovementPlan, *, tol: float = 1e-6
+def evaluate(s: Scenario, plan: MovementPlan, *, tol: float = 1e-6
                        ) -> MovementEvaluation:
     """Replay ``plan`` on ``s`` and check every rule (tolerance relative, as procurement)."""
     t = _tally(s, plan, tol)
-    weights = penalty_weights(s, link_params(s))
+    weights = penalty_weights(s, t.params)
     v: list[Violation] = []
     util: list[UtilRow] = []
     for check in _FAMILIES:
@@ -110,8 +110,7 @@ class _Tally:
     lg: Logistics
     plan: MovementPlan
     tol: float
-    days: list[int]  # per link: transit days (link_params)
-    capacity: list[float]  # per link: tons per day (inf: unlimited)
+    params: list[LinkParams]  # per link: transit days, cost per ton, capacity
     locs: dict[str, Location]
     mvs: dict[str, Movement]
     tons: dict[str, float]  # item -> tons per unit
@@ -296,8 +295,7 @@ def _tally(s: Scenario, plan: MovementPlan, tol: float) -> _Tally:
             takeoffs[(so.origin, so.depart_day)] += so.count
 
     return _Tally(
-        lg=lg, plan=plan, tol=tol, days=[p.days for p in par],
-        capacity=[p.capacity for p in par], locs={loc.id: loc for loc in lg.locations},
+        lg=lg, plan=plan, tol=tol, params=par, locs={loc.id: loc for loc in lg.locations},
         mvs=mvs, tons=tons, rights=rights, xs=xs, fleets=fleets, transport=transport,
         draw_cost=draw_cost, lift_cost=lift_cost, changes=changes, arc_tons=arc_tons,
         loc_tons=loc_tons, loc_member_tons=loc_member_tons, member_mode_tons=member_mode_tons,
@@ -308,8 +306,9 @@ def _tally(s: Scenario, plan: MovementPlan, tol: float) -> _Tally:
 # -- one check per family (models/logistics.md, sections 6 and 9) ---------------------
 
 def _check_moves(t: _Tally) -> _Found:
-    """Records, moves: known movement and link; a direction the link allows; nonnegative
-    quantity; departs on or after ALD and arrives before H; a transit right at both ends."""
+    """Records (section 9), moves: known movement and link; a direction the link
+    allows; nonnegative quantity; departs on or after ALD and arrives before H; a transit
+    right at both ends."""
     v: list[Violation] = []
     for mvx in t.plan.moves:
         error = _move_error(t.lg, t.mvs, mvx)
@@ -318,7 +317,7 @@ def _check_moves(t: _Tally) -> _Found:
             continue
         mv = t.mvs[mvx.movement]
         where = f"{mv.id}/{mvx.origin}->{mvx.destination}/day {mvx.depart_day}"
-        arrive = mvx.depart_day + t.days[mvx.link]
+        arrive = mvx.depart_day + t.params[mvx.link].days
         if mvx.quantity < -t.tol:
             v.append(_bad("move", where, mvx.quantity, "negative quantity"))
         if mvx.depart_day < mv.ald:
@@ -334,9 +333,9 @@ def _check_moves(t: _Tally) -> _Found:
 
 
 def _check_draws(t: _Tally) -> _Found:
-    """Records, draws: known movement and stock; the movement's item, at its ``origin``
-    if it has one; on or after ALD; a transit right at the stock; another member's stock
-    only under a cross-servicing agreement for the item."""
+    """Records (section 9), draws: known movement and stock; the movement's item, at
+    its ``origin`` if it has one; on or after ALD; a transit right at the stock; another
+    member's stock only under a cross-servicing agreement for the item."""
     v: list[Violation] = []
     for d in t.plan.draws:
         mv = t.mvs.get(d.movement)
@@ -372,7 +371,7 @@ def _check_stock(t: _Tally) -> _Found:
 
 
 def _check_deliveries(t: _Tally) -> _Found:
-    """Records, deliveries: a known movement, delivered within [EAD, RDD]."""
+    """Records (section 9), deliveries: a known movement, delivered within [EAD, RDD]."""
     v: list[Violation] = []
     for dl in t.plan.deliveries:
         mv = t.mvs.get(dl.movement)
@@ -411,7 +410,7 @@ def _check_link_capacity(t: _Tally) -> _Found:
     v: list[Violation] = []
     util: list[UtilRow] = []
     for (li, o, d_, day), tn in t.arc_tons.items():
-        cap = t.capacity[li]
+        cap = t.params[li].capacity
         if math.isfinite(cap):
             util.append((f"{o}->{d_}", "link", day, tn, cap))
         if t.over(tn, cap):
@@ -461,9 +460,10 @@ def _check_storage(t: _Tally) -> _Found:
 
 
 def _check_sorties(t: _Tally) -> _Found:
-    """Records, sorties: known fleet and link; a direction the link allows; within the
-    horizon; a whole number; the fleet's mode is the link's; an owned fleet serves only
-    its owner; a pooled fleet with entitlements only members with one ((9) entitlement)."""
+    """Records (section 9), sorties: known fleet and link; a direction the link
+    allows; within the horizon; a whole number; the fleet's mode is the link's; an owned
+    fleet serves only its owner; a pooled fleet with entitlements only members with one
+    (reported as (9) entitlement)."""
     v: list[Violation] = []
     for so in t.plan.sorties:
         error = _sortie_error(t.lg, t.fleets, so)
@@ -474,7 +474,7 @@ def _check_sorties(t: _Tally) -> _Found:
             continue
         f = t.fleets[so.lift]
         mode = t.lg.links[so.link].mode
-        if so.depart_day < 0 or so.depart_day + t.days[so.link] >= t.horizon:
+        if so.depart_day < 0 or so.depart_day + t.params[so.link].days >= t.horizon:
             v.append(_bad("window", where, so.count, "sortie outside the horizon"))
         if so.count < 0 or abs(so.count - round(so.count)) > t.tol:
             v.append(_bad("integrality", where, so.count,
@@ -489,7 +489,7 @@ def _check_sorties(t: _Tally) -> _Found:
     return _Found(v)
 
 
-def _check_payload(t: _Tally) -> _Found:
+def _check_lift_payload(t: _Tally) -> _Found:
     """(7) lift payload: on a mode that has fleets, a member's tons on a link direction a
     day are at most the payload of its sorties there."""
     v: list[Violation] = []
@@ -517,7 +517,7 @@ def _check_fleet(t: _Tally) -> _Found:
     return _Found(v, util)
 
 
-def _check_entitlements(t: _Tally) -> _Found:
+def _check_entitlement(t: _Tally) -> _Found:
     """(9) entitlement: a member's sorties on a pooled fleet with entitlements are at most
     E[f,m] in total."""
     v: list[Violation] = []
@@ -561,8 +561,8 @@ def _check_demand(t: _Tally) -> _Found:
 # the families in the order they report
 _FAMILIES: tuple[Callable[[_Tally], _Found], ...] = (
     _check_moves, _check_draws, _check_stock, _check_deliveries, _check_conservation,
-    _check_link_capacity, _check_throughput, _check_storage, _check_sorties, _check_payload,
-    _check_fleet, _check_entitlements, _check_mog, _check_demand)
+    _check_link_capacity, _check_throughput, _check_storage, _check_sorties, _check_lift_payload,
+    _check_fleet, _check_entitlement, _check_mog, _check_demand)
 
 
 # -- closure ---------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from procure.backends.base import Backend, SolveOptions, Status
 from procure.backends.registry import get_backend, pick_backend
 from procure.logistics import result
 from procure.logistics.compile import Compiled, compile_scenario
-from procure.logistics.evaluate import MovementEvaluation, evaluate_movements
+from procure.logistics.evaluate import MovementEvaluation, evaluate
 from procure.logistics.formulation import Formulation, build
 from procure.logistics.plan import MovementPlan, decode
 from procure.logistics.start import movement_start
@@ -113,7 +113,7 @@ class MovementModel(RunModel[Compiled, Formulation, MovementPlan, MovementEvalua
         return decode(formulation, x)
 
     def evaluate(self, scenario: Scenario, plan: MovementPlan) -> MovementEvaluation:
-        return evaluate_movements(scenario, plan)
+        return evaluate(scenario, plan)
 
     def follow_up(self, formulation: Formulation, x: FloatArray, context: Context
                   ) -> tuple[dict[str, Any], tuple[str, ...]]:

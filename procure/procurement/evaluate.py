@@ -236,9 +236,9 @@ def _payment_rows(t: _Tally) -> list[tuple[str, int, float, float, float, float]
 # -- one check per family (models/procurement.md, sections 6 and 10) -------------------
 
 def _check_launches(t: _Tally) -> list[Violation]:
-    """Launches: no duplicates; a known program; no owner in joint mode; in alone mode
-    an owner and min_participants N_p <= 1."""
-    v = []
+    """Launches (section 10): no duplicates; a known program; no owner in joint mode;
+    in alone mode an owner and min_participants N_p <= 1."""
+    v: list[Violation] = []
     if len(t.launches) != len(t.plan.launches):
         v.append(_bad("launch", "plan", 0, "a launch is listed twice"))
     for ln in t.plan.launches:
@@ -254,12 +254,12 @@ def _check_launches(t: _Tally) -> list[Violation]:
 
 
 def _check_purchases(t: _Tally) -> list[Violation]:
-    """Purchases, record by record: the launch is open ((2a) linking); known program,
-    member and year; nonnegative; whole units where the capability is not divisible;
-    eligibility and export control; only the owner buys from a go-alone launch; no
-    delivery before the first delivery year t0(p); sovereignty (a sovereign capability
-    only from a program the member leads or produces in)."""
-    v = []
+    """Purchases (section 10), record by record: the launch is open ((2a) linking);
+    known program, member and year; nonnegative; whole units where the capability is not
+    divisible; eligibility and export control; only the owner buys from a go-alone
+    launch; no delivery before the first delivery year t0(p); sovereignty (a sovereign
+    capability only from a program the member leads or produces in)."""
+    v: list[Violation] = []
     for pu in t.plan.purchases:
         ln, m, y, q = pu.launch, pu.member, pu.year, pu.quantity
         where = f"{ln.id}/{m}/{y}"
@@ -295,7 +295,7 @@ def _check_requirements(t: _Tally, strict: bool,
                         allowance: tuple[float, ...] | None) -> list[Violation]:
     """(1) requirement: units delivered by each requirement's year; the shortfall is a
     violation only with ``strict`` (none allowed) or beyond a level plan's allowance."""
-    v = []
+    v: list[Violation] = []
     for i, (r, row) in enumerate(zip(t.s.requirements, t.shortfall_rows, strict=True)):
         miss = row[-1]
         limit = 0.0 if strict else (allowance[i] if allowance is not None else None)
@@ -308,7 +308,7 @@ def _check_requirements(t: _Tally, strict: bool,
 
 def _check_need(t: _Tally) -> list[Violation]:
     """(2b) need: a member buys at most R[m,c], its largest requirement of the capability."""
-    v = []
+    v: list[Violation] = []
     for (m, c), items in t.by_mc.items():
         total = sum(q for _, q, _ in items)
         if t.over(total, t.need.get((m, c), 0.0)):
@@ -369,7 +369,7 @@ def _check_cost_shares(t: _Tally) -> list[Violation]:
     """(7) cost share: a launch with NRC > 0 has a participant to pay it, and its rule
     (with caps and floors) splits it among the participants. A launch without NRC is
     skipped; a lone buyer or a go-alone owner pays share 1."""
-    v = []
+    v: list[Violation] = []
     for ln in t.plan.launches:
         p = t.progs.get(ln.program)
         if p is None or p.nrc_total <= 0:
@@ -386,7 +386,7 @@ def _check_cost_shares(t: _Tally) -> list[Violation]:
 def _check_budgets(t: _Tally) -> list[Violation]:
     """(8) budget: each member's exact unit and NRC payments of a year stay within its
     budget for that year (members with budgets only)."""
-    v = []
+    v: list[Violation] = []
     for mem in t.s.members:
         if mem.budgets is None:
             continue
@@ -402,7 +402,7 @@ def _check_budgets(t: _Tally) -> list[Violation]:
 def _check_dependence(t: _Tally) -> list[Violation]:
     """(9) dependence: of a member's units of a capability with a cap gamma[m,c], at most
     gamma[m,c] come from programs led by any one foreign nation."""
-    v = []
+    v: list[Violation] = []
     for mem in t.s.members:
         nc = mem.constraints
         for kind in t.s.capabilities:

@@ -27,7 +27,7 @@ import networkx as nx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from procure.logistics import MovementPlan, evaluate_movements
+from procure.logistics import MovementPlan, evaluate
 from procure.logistics import solve as solve_movements
 from procure.logistics.plan import Delivery, Draw, Move, Sortie
 from procure.schema import Scenario
@@ -183,7 +183,7 @@ def min_cost_flow_bound(d: dict[str, Any]) -> float:
 def test_model_optimum_lies_between_min_cost_flow_and_any_accepted_plan(
         d: dict[str, Any]) -> None:
     s = Scenario.model_validate(d)
-    greedy = evaluate_movements(s, greedy_plan(d))
+    greedy = evaluate(s, greedy_plan(d))
     assert greedy.feasible, [str(v) for v in greedy.violations]
     res = solve_movements(s, solver="highs")
     assert str(res.status) == "optimal", res.message

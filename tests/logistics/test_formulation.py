@@ -19,7 +19,7 @@ import pytest
 from procure.backends import SolveOptions
 from procure.backends.highs import HighsBackend
 from procure.logistics.compile import compile_scenario
-from procure.logistics.evaluate import evaluate_movements
+from procure.logistics.evaluate import evaluate
 from procure.logistics.formulation import Formulation, build
 from procure.logistics.generate import generate_network
 from procure.logistics.solve import decode
@@ -76,7 +76,7 @@ def test_tightening_keeps_the_optimum(seed: int) -> None:
     assert tight.objective is not None and loose.objective is not None
     assert tight.objective == pytest.approx(loose.objective, rel=1e-7, abs=1e-6)
     assert tight.x is not None
-    ev = evaluate_movements(s, decode(mm, tight.x))  # the tightened model's plan is a plan
+    ev = evaluate(s, decode(mm, tight.x))  # the tightened model's plan is a plan
     assert ev.feasible, [str(v) for v in ev.violations]
     assert ev.objective == pytest.approx(tight.objective, rel=1e-6, abs=1e-6)
     lp = SolveOptions()

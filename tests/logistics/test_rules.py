@@ -171,7 +171,7 @@ def test_bad_window_and_unknown_location_are_refused() -> None:
 
 def test_evaluator_rejects_stranded_materiel_and_honours_zero_share() -> None:
     """Drawn materiel must be moved on or delivered; a max_share of 0 is a cap of 0."""
-    from procure.logistics import evaluate_movements
+    from procure.logistics import evaluate
     from procure.logistics.plan import Delivery, Draw, Move, MovementPlan
 
     locs = [("D", "depot"), ("T", "theatre")]
@@ -180,14 +180,14 @@ def test_evaluator_rejects_stranded_materiel_and_honours_zero_share() -> None:
                  stocks=[{"owner": "A", "location": "D", "item": "x", "quantity": 5}])
     plan = MovementPlan(moves=(Move("m", 0, "D", "T", 0, 5.0),), sorties=(),
                         draws=(Draw("m", 0, 0, 5.0),), deliveries=(Delivery("m", 1, 1.0),))
-    ev = evaluate_movements(s, plan)
+    ev = evaluate(s, plan)
     assert [v.constraint for v in ev.violations] == ["(1) conservation"]
     ok = MovementPlan(plan.moves, (), plan.draws, (Delivery("m", 1, 5.0),))
-    assert evaluate_movements(s, ok).feasible
+    assert evaluate(s, ok).feasible
     d = s.model_dump(mode="json")
     d["logistics"]["locations"][1]["throughput_tons_per_day"] = 100
     d["logistics"]["basing_rights"][1]["max_share"] = 0.0
-    ev = evaluate_movements(Scenario.model_validate(d), ok)
+    ev = evaluate(Scenario.model_validate(d), ok)
     assert [v.constraint for v in ev.violations] == ["(5b) throughput share"]
 
 
