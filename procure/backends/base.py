@@ -16,6 +16,7 @@ Backends never claim ``optimal`` after a time limit.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import math
 import time
@@ -254,6 +255,15 @@ class LpSession:
         return float(out.objective), out.x
 
 
+@functools.lru_cache(maxsize=None)
+def _distribution_version(name: str) -> str:
+    """An installed distribution's version (read once per process: it costs ~1 ms)."""
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:  # pragma: no cover - vendored builds
+        return "unknown"
+
+
 class Backend(ABC):
     """A solver behind the seam. Subclasses live one per file in :mod:`procure.backends`."""
 
@@ -274,10 +284,7 @@ class Backend(ABC):
     @classmethod
     def version(cls) -> str:
         """The solver package's version string."""
-        try:
-            return metadata.version(cls.distribution)
-        except metadata.PackageNotFoundError:  # pragma: no cover - vendored builds
-            return "unknown"
+        return _distribution_version(cls.distribution)
 
     @abstractmethod
     def solve(self, model: ModelArrays, options: SolveOptions, *,

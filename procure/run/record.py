@@ -11,6 +11,7 @@ console view reads; its JSON Schema is ``models/run_record.schema.json``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -25,7 +26,9 @@ from procure.run.model import EvaluationT, PlanT, Start
 STAGES = ("compile", "build", "start", "solve", "decode", "evaluate", "follow_up", "tables")
 
 
+@functools.lru_cache(maxsize=None)
 def procure_version() -> str:
+    """procure's installed version (read once per process)."""
     try:
         return metadata.version("procure")
     except metadata.PackageNotFoundError:  # pragma: no cover - run from a bare checkout
