@@ -115,7 +115,7 @@ def _solve_and_report(path_label: str, scenario_loader: object, solver: str,
         _fail(EXIT_ERROR, str(e))
     if out_dir is not None:
         written = write_results(out_dir, summary, tables)
-        out.print(f"results written to {written}")
+        out.print(f"results written to {written}", highlight=False, soft_wrap=True)
     return EXIT_OK
 
 

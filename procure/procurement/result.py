@@ -54,7 +54,9 @@ LAUNCHES = TableSpec("launches", "one launched program", (
     Column("owner", "-", "the member going alone with it (empty for a joint launch)"),
     Column("nrc", CURRENCY, "the program's non-recurring cost (development, tooling), all "
            "years"),
-    Column("participants", "-", "members buying from the launch, space-separated"),
+    Column("participants", "-", "members buying units from the launch, space-separated"),
+    Column("nrc_payers", "-", "members paying a share of its NRC, space-separated (by the "
+           "cost-share rule; may differ from the buyers)"),
 ))
 SPECS = (PURCHASES, PAYMENTS, SHORTFALLS, NRC_SHARES, LAUNCHES)
 
@@ -74,11 +76,19 @@ def tables(scenario: Scenario, plan: Plan | None, evaluation: Evaluation | None
     caps = {p.id: p.capability for p in scenario.programs}
     nrc = {p.id: p.nrc_total for p in scenario.programs}
     shares = evaluation.shares
+    buyers: dict[str, set[str]] = {}
+    for pu in plan.purchases:
+        if pu.quantity > 0:
+            buyers.setdefault(pu.launch.id, set()).add(pu.member)
+    payers: dict[str, set[str]] = {}
+    for (lid, m), share in shares.items():
+        if share > 0:
+            payers.setdefault(lid, set()).add(m)
     launch_rows = []
     for ln in plan.launches:
-        who = sorted(m for (lid, m) in shares if lid == ln.id)
         launch_rows.append((ln.id, ln.program, caps[ln.program], ln.owner or "",
-                            nrc[ln.program], " ".join(who)))
+                            nrc[ln.program], " ".join(sorted(buyers.get(ln.id, ()))),
+                            " ".join(sorted(payers.get(ln.id, ())))))
     share_rows = [(lid, m, sh) for (lid, m), sh in sorted(shares.items())]
     return {
         "purchases": PURCHASES.frame(plan.purchases_frame(), cur),

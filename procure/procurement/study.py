@@ -22,6 +22,7 @@ import pandas as pd
 from procure.backends import SolveOptions
 from procure.common import input_hash
 from procure.procurement.compile import compile_scenario
+from procure.procurement.evaluate import Evaluation
 from procure.procurement.formulation import FormulationOptions
 from procure.procurement.solve import ProcurementRecord, solve
 from procure.run.model import Budget
@@ -30,33 +31,64 @@ from procure.schema.scenario import Scenario
 
 DUPLICATION = TableSpec("duplication", "one capability: launches and NRC, go-alone vs joint", (
     Column("capability", "-", "capability id"),
-    Column("launches_alone", "launches", "programs launched for it when members go alone"),
-    Column("launches_joint", "launches", "programs launched for it in the joint plan"),
+    Column("launches_alone", "launches", "launches supplying it when members go alone (each "
+           "member's own launch of a program counts once)"),
+    Column("launches_joint", "launches", "launches supplying it in the joint plan"),
     Column("nrc_alone", CURRENCY, "non-recurring cost of those launches, go-alone"),
     Column("nrc_joint", CURRENCY, "non-recurring cost of those launches, joint"),
-    Column("duplicated_nrc_alone", CURRENCY, "NRC paid beyond the dearest launch (every "
-           "development paid more than once), go-alone"),
-    Column("duplicated_nrc_joint", CURRENCY, "the same for the joint plan"),
+    Column("nrc_beyond_dearest_alone", CURRENCY, "NRC of the launches beyond the dearest one "
+           "(development paid more than once), go-alone"),
+    Column("nrc_beyond_dearest_joint", CURRENCY, "the same for the joint plan"),
 ))
-MEMBER_COSTS = TableSpec("member_costs", "one member: what it pays alone and jointly", (
+MEMBER_COSTS = TableSpec("member_costs", "one member: what it pays alone and jointly, like "
+                         "for like", (
     Column("member", "-", "member id"),
     Column("cost_alone", CURRENCY, "everything the member pays going alone (units + NRC), "
            "all years"),
-    Column("cost_joint", CURRENCY, "everything the member pays in the joint plan"),
-    Column("saving", CURRENCY, "cost_alone - cost_joint (not like for like: the joint plan "
-           "may deliver more)"),
-    Column("saving_pct", "% of cost_alone", "saving / cost_alone x 100 (0 when cost_alone "
-           "is 0)"),
-    Column("shortfall_alone", "units, summed over requirements", "units short going alone"),
-    Column("shortfall_joint", "units, summed over requirements", "units short jointly"),
+    Column("cost_joint_like_for_like", CURRENCY, "what it pays in the joint plan that "
+           "delivers exactly what going alone delivers"),
+    Column("saving", CURRENCY, "cost_alone - cost_joint_like_for_like (negative: the member "
+           "pays more jointly)"),
+    Column("saving_pct", "% of cost_alone", "saving / cost_alone x 100; empty when "
+           "cost_alone is 0"),
+    Column("cost_joint", CURRENCY, "what it pays in the full joint plan"),
+    Column("cost_of_extra_units", CURRENCY, "cost_joint - cost_joint_like_for_like: its "
+           "payments for the units the full joint plan delivers beyond going alone"),
+    Column("requirements_short_alone", "requirements", "its requirements left short going "
+           "alone"),
+    Column("requirements_short_joint", "requirements", "its requirements left short in the "
+           "full joint plan"),
+))
+SHORTFALL_BY_CAPABILITY = TableSpec("shortfall_by_capability", "one capability: units "
+                                    "missing, in its own unit, in each plan", (
+    Column("capability", "-", "capability id"),
+    Column("unit", "-", "the capability's unit (quantities are never summed across "
+           "capabilities)"),
+    Column("short_alone", "capability unit", "sum over members of their largest shortfall "
+           "of the capability by any requirement year, going alone"),
+    Column("short_joint_like_for_like", "capability unit", "the same in the like-for-like "
+           "joint plan (equal to short_alone by construction, when it was solved)"),
+    Column("short_joint", "capability unit", "the same in the full joint plan"),
 ))
 DUPLICATION_COLUMNS = DUPLICATION.names
 MEMBER_COLUMNS = MEMBER_COSTS.names
 
 
+def _finished(res: ProcurementRecord | None) -> bool:
+    """A run whose figures may be shown as findings: proven optimal, evaluator clean."""
+    return (res is not None and str(res.status) == "optimal" and res.evaluation is not None
+            and res.evaluation.feasible)
+
+
 @dataclass(frozen=True)
 class Study:
-    """A joint solve and its go-alone baseline on one scenario."""
+    """A joint solve and its go-alone baseline on one scenario (and, when going alone
+    leaves requirements short, the joint solve like for like).
+
+    Figures derived from several runs (savings, extra units and their cost) are given
+    only when every run they use was proven optimal and passed the evaluator
+    (:attr:`findings_ready`); otherwise they are ``None`` and :attr:`unfinished` says
+    which run stopped how."""
 
     scenario: Scenario
     joint: ProcurementRecord
@@ -76,23 +108,60 @@ class Study:
         return self.joint.has_plan and self.alone.has_plan
 
     @property
+    def needs_level(self) -> bool:
+        """Going alone leaves something short, so savings need the like-for-like run."""
+        return self.alone.evaluation is not None and self.alone.evaluation.shortfall_units > 0
+
+    @property
     def like_for_like(self) -> ProcurementRecord:
         """The joint plan that delivers what going alone delivers (the joint plan itself
         when going alone meets every requirement)."""
         return self.level if self.level is not None else self.joint
 
+    def _runs(self) -> list[tuple[str, ProcurementRecord | None]]:
+        runs: list[tuple[str, ProcurementRecord | None]] = [("joint", self.joint),
+                                                            ("go-alone", self.alone)]
+        if self.needs_level:
+            runs.append(("joint like for like", self.level))
+        return runs
+
+    @property
+    def findings_ready(self) -> bool:
+        """Every run the comparison uses was proven optimal and passed the evaluator."""
+        return all(_finished(r) for _, r in self._runs())
+
+    @property
+    def unfinished(self) -> list[str]:
+        """Why the comparison is withheld: one line per run that did not finish."""
+        out = []
+        for name, r in self._runs():
+            if r is None:
+                out.append(f"{name}: not run")
+            elif not _finished(r):
+                why = f"{r.status}"
+                if str(r.status) in ("feasible", "limit"):
+                    why += f", stopped by {r.stopped_by}"
+                    if r.gap is not None:
+                        why += f", gap {100 * r.gap:.3g} %"
+                if r.evaluation is not None and not r.evaluation.feasible:
+                    why += ", rejected by the evaluator"
+                out.append(f"{name}: {why}")
+        return out
+
     @property
     def savings(self) -> float | None:
+        """Go-alone cost minus the like-for-like joint cost (findings only)."""
         alone, ref = self._cost(self.alone), self._cost(self.like_for_like)
-        if not self.comparable or alone is None or ref is None:
+        if not self.findings_ready or alone is None or ref is None:
             return None
         return alone - ref
 
     @property
     def extra_units(self) -> float | None:
-        """Units the joint plan delivers beyond going alone."""
+        """Units the joint plan delivers beyond going alone, summed over requirements
+        (findings only; per capability, in its unit: :meth:`shortfall_by_capability`)."""
         alone, joint = self._short(self.alone), self._short(self.joint)
-        if not self.comparable or alone is None or joint is None:
+        if not self.findings_ready or alone is None or joint is None:
             return None
         return alone - joint
 
@@ -100,7 +169,7 @@ class Study:
     def extra_cost(self) -> float | None:
         """What the joint plan spends beyond the like-for-like plan to deliver them."""
         joint, ref = self._cost(self.joint), self._cost(self.like_for_like)
-        if not self.comparable or joint is None or ref is None:
+        if not self.findings_ready or joint is None or ref is None:
             return None
         return joint - ref
 
@@ -112,19 +181,50 @@ class Study:
         return 100.0 * sv / alone
 
     def member_costs(self) -> pd.DataFrame:
-        """Each member's total payments and shortfall, joint vs alone."""
-        ja, jj = self.alone.evaluation, self.joint.evaluation
-        if not self.comparable or ja is None or jj is None:
+        """Each member's payments: alone, joint like for like, full joint (findings only:
+        empty unless every run finished)."""
+        ja, jj, jl = (self.alone.evaluation, self.joint.evaluation,
+                      self.like_for_like.evaluation)
+        if not self.findings_ready or ja is None or jj is None or jl is None:
             return MEMBER_COSTS.frame(None, self.scenario.currency)
-        sa = ja.shortfalls.groupby("member")["shortfall"].sum()
-        sj = jj.shortfalls.groupby("member")["shortfall"].sum()
+
+        def short(ev: Evaluation) -> dict[str, int]:
+            """Requirements short, per member."""
+            sf = ev.shortfalls
+            return {str(k): int(v) for k, v in
+                    sf[sf.shortfall > 1e-9].groupby("member").size().items()}
+
+        na, nj = short(ja), short(jj)
         rows = []
         for m in self.scenario.members:
-            a, j = ja.member_cost.get(m.id, 0.0), jj.member_cost.get(m.id, 0.0)
-            rows.append((m.id, a, j, a - j, 100.0 * (a - j) / a if a else 0.0,
-                         float(sa.get(m.id, 0.0)), float(sj.get(m.id, 0.0))))
+            a = ja.member_cost.get(m.id, 0.0)
+            lf, j = jl.member_cost.get(m.id, 0.0), jj.member_cost.get(m.id, 0.0)
+            rows.append((m.id, a, lf, a - lf, 100.0 * (a - lf) / a if a else float("nan"),
+                         j, j - lf, int(na.get(m.id, 0)), int(nj.get(m.id, 0))))
         return MEMBER_COSTS.frame(pd.DataFrame(rows, columns=MEMBER_COLUMNS),
                                   self.scenario.currency)
+
+    def shortfall_by_capability(self) -> pd.DataFrame:
+        """Units missing per capability, in the capability's own unit, in each plan."""
+
+        def per_cap(res: ProcurementRecord | None) -> dict[str, float]:
+            if res is None or res.evaluation is None:
+                return {}
+            sf = res.evaluation.shortfalls
+            worst = sf.groupby(["member", "capability"])["shortfall"].max()
+            return {str(k): float(v) for k, v in worst.groupby(level="capability").sum().items()}
+
+        a, lf, j = per_cap(self.alone), per_cap(self.level if self.needs_level else None), \
+            per_cap(self.joint)
+        rows = []
+        for c in self.scenario.capabilities:
+            rows.append((c.id, c.unit, a.get(c.id, float("nan")) if a else float("nan"),
+                         lf.get(c.id, float("nan")) if lf else
+                         (a.get(c.id, float("nan")) if not self.needs_level and a
+                          else float("nan")),
+                         j.get(c.id, float("nan")) if j else float("nan")))
+        return SHORTFALL_BY_CAPABILITY.frame(
+            pd.DataFrame(rows, columns=SHORTFALL_BY_CAPABILITY.names), self.scenario.currency)
 
     def duplication(self) -> pd.DataFrame:
         """Launches and NRC per capability, go-alone vs joint."""
@@ -147,24 +247,32 @@ class Study:
                                  self.scenario.currency)
 
     def headline(self) -> dict[str, object]:
+        """The comparison's figures, JSON-ready: statuses always; costs of each plan; the
+        derived findings (savings, extra units and their cost) only when ready."""
         dup = self.duplication()
         used = dup[(dup.launches_alone > 0) | (dup.launches_joint > 0)]
         return {
             "joint_status": str(self.joint.status),
             "alone_status": str(self.alone.status),
+            "like_for_like_status": None if self.level is None else str(self.level.status),
+            "findings_ready": self.findings_ready,
+            "unfinished": self.unfinished,
             "joint_cost": self._cost(self.joint),
             "alone_cost": self._cost(self.alone),
-            "like_for_like_cost": self._cost(self.like_for_like),
+            "like_for_like_cost": self._cost(self.like_for_like) if (
+                not self.needs_level or self.level is not None) else None,
             "savings": self.savings,
             "savings_pct": self.savings_pct,
             "extra_units_met_jointly": self.extra_units,
             "cost_of_extra_units": self.extra_cost,
             "joint_shortfall_units": self._short(self.joint),
             "alone_shortfall_units": self._short(self.alone),
+            "launches_joint": len(self.joint.plan.launches) if self.joint.plan else None,
+            "launches_alone": len(self.alone.plan.launches) if self.alone.plan else None,
             "duplication_index_alone": float(used.launches_alone.mean()) if len(used) else 0.0,
             "duplication_index_joint": float(used.launches_joint.mean()) if len(used) else 0.0,
-            "duplicated_nrc_alone": float(dup.duplicated_nrc_alone.sum()),
-            "duplicated_nrc_joint": float(dup.duplicated_nrc_joint.sum()),
+            "nrc_beyond_dearest_alone": float(dup.nrc_beyond_dearest_alone.sum()),
+            "nrc_beyond_dearest_joint": float(dup.nrc_beyond_dearest_joint.sum()),
         }
 
 

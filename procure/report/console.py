@@ -1,11 +1,18 @@
 """On-screen summaries (rich tables), written against the run record: the status line
-of any run, the procurement study, the movement plan."""
+of any run, the procurement study, the movement plan.
+
+Every string that comes from the scenario (names, ids, units, the currency) is escaped,
+so text such as ``Plan [draft]`` prints as written instead of being read as markup.
+Numbers are rounded for reading; the result folder keeps them exact.
+"""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from procure.logistics.solve import MovementRecord
@@ -13,118 +20,158 @@ from procure.procurement.study import Study
 from procure.run.record import RunRecord
 
 
-def _money(x: float | None, currency: str) -> str:
-    return "-" if x is None else f"{x:,.1f} {currency}"
+def num(x: float | int | None, digits: int = 1) -> str:
+    """A number for reading: thousands separated, ``digits`` decimals at most, and small
+    magnitudes to 3 significant figures (never 0.006382978723404431); ``-`` for none."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    if isinstance(x, float) and math.isinf(x):
+        return "unlimited" if x > 0 else "-unlimited"
+    if x != 0 and abs(x) < 10 ** -digits:
+        return f"{x:.3g}"
+    text = f"{x:,.{digits}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def _status(res: RunRecord[Any, Any]) -> str:
+def money(x: float | None, currency: str) -> str:
+    return "-" if x is None else f"{num(x)} {escape(currency)}"
+
+
+def status_line(res: RunRecord[Any, Any]) -> str:
     """The status of any run: at a limit with the limit, gap and bound; and the
     evaluator's verdict when it found a broken rule."""
     s = str(res.status)
     if str(res.status) in ("feasible", "limit"):
         s += f" ({res.stopped_by} limit"
         if res.gap is not None and res.bound is not None:
-            s += f", gap {100 * res.gap:.3g} %, bound {res.bound:,.1f}"
+            s += f", gap {num(100 * res.gap, 2)} %, bound {num(res.bound)}"
         s += ")"
     if res.evaluation is not None and not res.evaluation.feasible:
         s += f" [evaluator: {len(res.evaluation.violations)} violation(s)]"
-    return s
-
-
-def _units(x: float | None) -> str:
-    return "-" if x is None else f"{x:g}"
+    return escape(s)
 
 
 def print_study(st: Study, console: Console | None = None) -> None:
-    """Headline table, duplication by capability, and shortfalls of the joint plan."""
+    """The joint plan, the joint plan like for like (when going alone falls short) and
+    going alone side by side; the savings only when every run they use finished; then
+    shortfalls per capability in its own unit, and the launches of the joint plan."""
     con = console or Console()
     cur = st.scenario.currency
-    head = Table(title=f"{st.scenario.name}: joint plan vs go-alone", show_header=True)
+    runs = [("joint", st.joint)]
+    if st.needs_level:
+        runs.append(("joint, like for like", st.level))  # type: ignore[arg-type]
+    runs.append(("go-alone", st.alone))
+    head = Table(title=f"{escape(st.scenario.name)}: joint plan vs going alone")
     head.add_column("")
-    head.add_column("joint", justify="right")
-    head.add_column("go-alone", justify="right")
-    j, a = st.joint, st.alone
+    for name, _ in runs:
+        head.add_column(name, justify="right")
     h = st.headline()
-    head.add_row("status", _status(j), _status(a))
-    head.add_row("total cost", _money(j.metrics.get("total_cost"), cur),
-                 _money(a.metrics.get("total_cost"), cur))
-    head.add_row("programs launched",
-                 str(len(j.plan.launches)) if j.plan else "-",
-                 str(len(a.plan.launches)) if a.plan else "-")
-    head.add_row("duplication index (launches per capability)",
-                 f"{h['duplication_index_joint']:.2f}", f"{h['duplication_index_alone']:.2f}")
-    head.add_row("NRC paid more than once", _money(h["duplicated_nrc_joint"], cur),  # type: ignore[arg-type]
-                 _money(h["duplicated_nrc_alone"], cur))  # type: ignore[arg-type]
-    head.add_row("shortfall (units)", _units(j.metrics.get("shortfall_units")),
-                 _units(a.metrics.get("shortfall_units")))
-    head.add_row("build / solve seconds", f"{j.build_seconds:.2f} / {j.solve_seconds:.2f}",
-                 f"{a.build_seconds:.2f} / {a.solve_seconds:.2f}")
+
+    def row(label: str, values: list[str]) -> None:
+        head.add_row(label, *values)
+
+    row("status", [status_line(r) if r is not None else "not run" for _, r in runs])
+    row(f"total cost ({escape(cur)})",
+        [num(r.metrics.get("total_cost")) if r is not None else "-" for _, r in runs])
+    row("launches", [str(len(r.plan.launches)) if r is not None and r.plan else "-"
+                     for _, r in runs])
+    row("requirements short", [
+        str(int((r.evaluation.shortfalls.shortfall > 1e-9).sum()))
+        if r is not None and r.evaluation is not None else "-" for _, r in runs])
+    row("build / solve seconds", [f"{r.build_seconds:.2f} / {r.solve_seconds:.2f}"
+                                  if r is not None else "-" for _, r in runs])
     con.print(head)
-    if st.savings is not None:
-        con.print(f"Savings vs go-alone: [bold]{_money(st.savings, cur)}[/bold] "
-                  f"({st.savings_pct:.1f} %)", highlight=False)
+    cmp = Table(title="What joint procurement changes")
+    cmp.add_column("")
+    cmp.add_column("joint", justify="right")
+    cmp.add_column("going alone", justify="right")
+    cmp.add_row("launches per capability", num(float(h["duplication_index_joint"]), 2),  # type: ignore[arg-type]
+                num(float(h["duplication_index_alone"]), 2))  # type: ignore[arg-type]
+    cmp.add_row(f"NRC beyond the dearest launch per capability ({escape(cur)})",
+                num(float(h["nrc_beyond_dearest_joint"])),  # type: ignore[arg-type]
+                num(float(h["nrc_beyond_dearest_alone"])))  # type: ignore[arg-type]
+    con.print(cmp)
+    if st.findings_ready and st.savings is not None:
+        pct = st.savings_pct
+        con.print(f"Savings vs going alone, like for like: [bold]{money(st.savings, cur)}"
+                  f"[/bold]" + ("" if pct is None else f" ({num(pct)} %)"), highlight=False)
         if st.level is not None:
-            con.print(f"  like for like: going alone leaves "
-                      f"{_units(a.metrics.get('shortfall_units'))} unit(s) unmet; meeting only "
-                      f"what it meets costs "
-                      f"{_money(st.like_for_like.metrics.get('total_cost'), cur)} jointly. The "
-                      f"joint plan meets {_units(st.extra_units)} unit(s) more for "
-                      f"{_money(st.extra_cost, cur)} extra.", highlight=False)
+            con.print(f"Extra cost of what only the joint plan delivers: "
+                      f"{money(st.extra_cost, cur)}", highlight=False)
+    else:
+        con.print("No savings shown: a run they depend on did not finish.", highlight=False)
+        for line in st.unfinished:
+            con.print(f"  {escape(line)}", highlight=False)
+    sf = st.shortfall_by_capability()
+    short = sf[(sf[["short_alone", "short_joint"]].fillna(0) > 1e-9).any(axis=1)]
+    if len(short):
+        t = Table(title="Units short per capability (each in its own unit)")
+        for col in ("capability", "unit", "joint", "joint, like for like", "going alone"):
+            t.add_column(col, justify="left" if col in ("capability", "unit") else "right")
+        for r in short.to_dict("records"):
+            t.add_row(escape(str(r["capability"])), escape(str(r["unit"])),
+                      num(float(r["short_joint"]), 3),
+                      num(float(r["short_joint_like_for_like"]), 3),
+                      num(float(r["short_alone"]), 3))
+        con.print(t)
+    j = st.joint
     if j.plan is not None:
-        launched = Table(title="Programs launched (joint)")
-        for col in ("program", "capability", "participants"):
+        launched = Table(title="Launches of the joint plan")
+        for col in ("program", "capability", "buyers", "NRC payers"):
             launched.add_column(col)
-        lt = j.tables["launches"]
-        for row in lt.itertuples(index=False):
-            launched.add_row(str(row.program), str(row.capability), str(row.participants))
+        for ln in j.tables["launches"].to_dict("records"):
+            launched.add_row(*(escape(str(ln[c])) for c in ("program", "capability",
+                                                             "participants", "nrc_payers")))
         con.print(launched)
     if j.evaluation is not None:
-        sf = j.evaluation.shortfalls
-        sf = sf[sf.shortfall > 1e-9]
-        if len(sf):
+        rows = j.evaluation.shortfalls
+        rows = rows[rows.shortfall > 1e-9]
+        if len(rows):
             t = Table(title="Shortfalls (joint)")
-            for col in ("member", "capability", "by_year", "required", "shortfall"):
+            for col in ("member", "capability", "by year", "required", "short"):
                 t.add_column(col)
-            for r in sf.itertuples(index=False):
-                t.add_row(str(r.member), str(r.capability), str(r.by_year), f"{r.required:g}",
-                          f"{r.shortfall:g}")
+            for r in rows.to_dict("records"):
+                t.add_row(escape(str(r["member"])), escape(str(r["capability"])),
+                          str(r["by_year"]), num(float(r["required"]), 3),
+                          num(float(r["shortfall"]), 3))
             con.print(t)
         else:
-            con.print("Shortfalls (joint): none")
+            con.print("Shortfalls (joint): none", highlight=False)
 
 
 def print_movements(mr: MovementRecord, console: Console | None = None, top: int = 5) -> None:
     """Status, cost, on-time %, late and short tonnage, and the top bottlenecks."""
     con = console or Console()
-    t = Table(title=f"{mr.scenario_name}: movement plan")
+    t = Table(title=f"{escape(mr.scenario_name)}: movement plan")
     t.add_column("")
     t.add_column("value", justify="right")
-    t.add_row("status", _status(mr))
+    t.add_row("status", status_line(mr))
     ev = mr.evaluation
     if ev is not None:
         closure = ev.closure
         on_time = mr.metrics.get("on_time_pct")
-        t.add_row(f"transport + draw + lift cost ({mr.currency})", f"{ev.cost:,.2f}")
-        t.add_row("on time (% of tons)", "-" if on_time is None else f"{on_time:.1f}")
+        t.add_row(f"transport + draw + lift cost ({escape(mr.currency)})", num(ev.cost, 2))
+        t.add_row("on time (% of tons)", num(on_time))
         late = closure[closure.late > 0]
+        late_tons = float((late.late * late.tons / late.quantity).sum()) if len(late) else 0.0
         t.add_row("late (tons; priority x ton-days)",
-                  f"{float((late.late * late.tons / late.quantity).sum()):,.1f}; "
-                  f"{ev.late_ton_days:,.1f}")
-        t.add_row("short (tons)", f"{ev.short_tons:,.1f}")
+                  f"{num(late_tons)}; {num(ev.late_ton_days)}")
+        t.add_row("short (tons)", num(ev.short_tons))
         t.add_row("requirements on time / late / short",
                   " / ".join(str(int((closure.status == k).sum()))
                              for k in ("on time", "late", "short")))
     t.add_row("build / solve seconds", f"{mr.build_seconds:.2f} / {mr.solve_seconds:.2f}")
     con.print(t)
     for note in mr.notes:
-        con.print(note, highlight=False)
+        con.print(escape(note), highlight=False)
     bn = mr.tables["bottlenecks"]
     if len(bn):
         b = Table(title="Top bottlenecks (capacity fully used)")
-        for col in ("resource", "kind", "days at capacity", "capacity",
-                    "value of one more unit"):
+        for col in ("resource", "kind", "days at capacity", "capacity", "unit",
+                    "value of one more unit (objective units)"):
             b.add_column(col)
-        for r in bn.head(top).itertuples(index=False):
-            b.add_row(str(r.resource), str(r.kind), str(r.days_at_capacity), f"{r.capacity:g}",
-                      f"{r.shadow_price:.6g}")
+        for r in bn.head(top).to_dict("records"):
+            b.add_row(escape(str(r["resource"])), escape(str(r["kind"])),
+                      str(r["days_at_capacity"]), num(float(r["capacity"]), 3),
+                      escape(str(r["unit"])), num(float(r["shadow_price"]), 4))
         con.print(b)

@@ -1,8 +1,14 @@
-"""Write results to a folder: ``summary.json``, one CSV (and parquet) per table, and
-``columns.csv``, the data dictionary giving every column's unit and meaning.
+"""Write results to a folder: ``summary.json``, one CSV (and parquet) per table,
+``columns.csv``, the data dictionary giving every column's unit and meaning, and
+``procure-result.json``, the manifest written last.
 
-The folder is assembled in a temporary sibling and renamed into place, so a
-failed run never leaves a half-written result behind.
+A result write never destroys a user's data (the rules are in
+:mod:`procure.report.folder`): :func:`check_out` refuses, before any solve, an output
+path that is a file, a non-empty folder that is not an earlier procure result, an
+earlier result without ``force``, a missing or read-only parent, or the scenario's own
+folder; :func:`write_results` checks again, assembles the folder in a temporary
+sibling and swaps it into place atomically, so a failed or killed run leaves either
+the old complete folder or the new complete one.
 """
 
 from __future__ import annotations
@@ -10,14 +16,18 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import shutil
-import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
 
+from procure.errors import OutputError
 from procure.procurement.study import Study
+from procure.report.folder import MANIFEST, check_out, result_problem, write_folder
 from procure.run.tables import dictionary
+
+__all__ = ["MANIFEST", "OutputError", "check_out", "result_problem", "study_summary",
+           "study_tables", "write_results", "write_study"]
 
 HAS_PARQUET = importlib.util.find_spec("pyarrow") is not None  # optional parquet output
 
@@ -28,36 +38,36 @@ def study_tables(st: Study) -> dict[str, pd.DataFrame]:
     for prefix, res in (("", st.joint), ("alone_", st.alone)):
         for name, df in res.tables.items():
             tables[f"{prefix}{name}"] = df
+    if st.level is not None:
+        for name, df in st.level.tables.items():
+            tables[f"like_for_like_{name}"] = df
     tables["member_costs"] = st.member_costs()
+    tables["shortfall_by_capability"] = st.shortfall_by_capability()
     tables["duplication"] = st.duplication()
     return tables
 
 
 def write_results(out_dir: str | os.PathLike[str], summary: dict[str, object],
-                  tables: dict[str, pd.DataFrame]) -> Path:
-    """Write ``summary.json`` and every table to ``out_dir``, replacing it atomically."""
-    out = Path(out_dir)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
-        dictionary(tables).to_csv(tmp / "columns.csv", index=False)
+                  tables: dict[str, pd.DataFrame], *, force: bool = False,
+                  inputs: Iterable[str | os.PathLike[str]] = ()) -> Path:
+    """Write ``summary.json``, ``columns.csv`` and every table to ``out_dir`` and return
+    its resolved path.
+
+    ``out_dir`` must be new, an empty folder, or (with ``force``) an earlier procure
+    result, which is then replaced atomically; anything else raises
+    :class:`~procure.errors.OutputError` and is left untouched (``inputs``: scenario
+    files being read, which the folder must not be or contain). The same ``summary``
+    and ``tables`` give byte-identical files; only the manifest's ``created`` differs."""
+    def fill(folder: Path) -> None:
+        (folder / "summary.json").write_text(json.dumps(summary, indent=2, default=str),
+                                             encoding="utf-8")
+        dictionary(tables).to_csv(folder / "columns.csv", index=False)
         for name, df in tables.items():
-            df.to_csv(tmp / f"{name}.csv", index=False)
+            df.to_csv(folder / f"{name}.csv", index=False)
             if HAS_PARQUET:
-                df.to_parquet(tmp / f"{name}.parquet", index=False)
-        if out.exists():
-            old = out.with_name(f".{out.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            out.rename(old)
-            tmp.rename(out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out
+                df.to_parquet(folder / f"{name}.parquet", index=False)
+
+    return write_folder(out_dir, fill, force=force, inputs=inputs)
 
 
 def study_summary(st: Study) -> dict[str, object]:
@@ -68,6 +78,7 @@ def study_summary(st: Study) -> dict[str, object]:
     return out
 
 
-def write_study(st: Study, out_dir: str | os.PathLike[str]) -> Path:
-    """Write a procurement study to ``out_dir`` (replaced atomically if it exists)."""
-    return write_results(out_dir, study_summary(st), study_tables(st))
+def write_study(st: Study, out_dir: str | os.PathLike[str], *, force: bool = False) -> Path:
+    """Write a procurement study to ``out_dir`` (see :func:`write_results`; an earlier
+    result there is replaced atomically only with ``force``)."""
+    return write_results(out_dir, study_summary(st), study_tables(st), force=force)

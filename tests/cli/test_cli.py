@@ -46,7 +46,7 @@ def test_solve_tutorial_writes_results(tmp_path: Path) -> None:
     out = tmp_path / "res"
     p = run_process("solve", str(DATASETS / "tutorial.yaml"), "--out", str(out))
     assert p.returncode == 0, p.stderr
-    assert "Savings vs go-alone" in p.stdout and "350.0" in p.stdout
+    assert "Savings vs going alone" in p.stdout and "350 EUR million" in p.stdout
     summary = json.loads((out / "summary.json").read_text())["procurement"]
     assert summary["joint"]["status"] == "optimal"
     assert summary["comparison"]["savings"] == pytest.approx(350.0)

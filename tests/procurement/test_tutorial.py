@@ -33,8 +33,17 @@ def test_tutorial_optimum(tutorial: Scenario, solver: str) -> None:
     dup = st.duplication().set_index("capability")
     assert dup["launches_alone"].to_dict() == {"tanker": 3, "drone": 2, "ammo": 3}
     assert dup["launches_joint"].to_dict() == {"tanker": 1, "drone": 2, "ammo": 2}
-    assert dup["duplicated_nrc_alone"].sum() == pytest.approx(480.0)
-    assert dup["duplicated_nrc_joint"].sum() == pytest.approx(130.0)
+    assert dup["nrc_beyond_dearest_alone"].sum() == pytest.approx(480.0)
+    assert dup["nrc_beyond_dearest_joint"].sum() == pytest.approx(130.0)
+    # going alone meets every requirement here: like for like is the joint plan itself
+    assert mc["cost_joint_like_for_like"].to_dict() == pytest.approx(MEMBER_JOINT)
+    assert mc["saving"].to_dict() == pytest.approx(
+        {m: MEMBER_ALONE[m] - MEMBER_JOINT[m] for m in MEMBER_JOINT})
+    assert (mc["cost_of_extra_units"] == 0).all()
+    sf = st.shortfall_by_capability().set_index("capability")
+    assert (sf[["short_alone", "short_joint_like_for_like", "short_joint"]] == 0).all().all()
+    assert sf["unit"].to_dict() == {"tanker": "aircraft", "drone": "system",
+                                    "ammo": "thousand rounds"}
 
 
 def test_tutorial_nrc_shares(tutorial: Scenario) -> None:
