@@ -21,7 +21,7 @@ from pathlib import Path
 from benchmarks.library import DATA, Kind, Scenario, generate, load_scenario
 
 __all__ = ["DAYS", "ORLIB_CAP", "PROFILES", "REINFORCEMENT", "REPO_ROOT", "SAMPLE", "SEED",
-           "SIZES", "Kind", "Profile", "scenario_for", "shared_data"]
+           "SIZES", "Kind", "Profile", "orlib_data", "scenario_for", "shared_data"]
 
 SEED = 1
 DAYS = 30
@@ -84,6 +84,13 @@ PROFILES = {
 def shared_data() -> Path:
     """``../shared/data`` beside the checkout (the public benchmark instances)."""
     return REPO_ROOT.parent / "shared" / "data"
+
+
+def orlib_data() -> Path:
+    """The OR-Library CFLP instances: the copy in ``datasets/orlib-cflp`` (a fresh clone
+    has them), else the one in ``../shared/data``."""
+    local = REPO_ROOT / "datasets" / "orlib-cflp"
+    return local if local.is_dir() else shared_data() / "orlib-cflp"
 
 
 def scenario_for(kind: Kind, size: str) -> Scenario:

@@ -2,9 +2,9 @@
 
 Run from the repository root (the harness is not installed with the library)::
 
-    python -m benchmarks --profile full --out benchmarks
+    python -m benchmarks --profile full --out benchmarks --force
     python -m benchmarks --profile smoke --out /tmp/bench --only build,lp
-    python -m benchmarks --render benchmarks/results.json --out benchmarks
+    python -m benchmarks --render benchmarks/results.json --out benchmarks --force
 
 Exit codes: 0 done; 2 invalid arguments (a one-line message, nothing written).
 """
@@ -19,7 +19,7 @@ from benchmarks.cases import PROFILES
 from benchmarks.suite import SECTIONS, render_results, run_suite
 
 EXIT_OK, EXIT_INVALID = 0, 2
-HERE = Path(__file__).resolve().parent
+
 """The ``benchmarks/`` folder: where the published ``RESULTS.md`` and ``results.json`` live."""
 
 
@@ -33,8 +33,12 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--profile", default="quick",
                     help="smoke (seconds) | quick (minutes) | full (the published run); "
                          "default quick")
-    ap.add_argument("--out", type=Path, default=HERE,
-                    help=f"folder for results.json and RESULTS.md (default {HERE})")
+    ap.add_argument("--out", type=Path, default=Path("bench-results"),
+                    help="folder for results.json and RESULTS.md (default ./bench-results); "
+                         "existing results there are replaced only with --force")
+    ap.add_argument("--force", action="store_true",
+                    help="replace RESULTS.md / results.json already in --out (e.g. the "
+                         "committed ones in benchmarks/)")
     ap.add_argument("--only", default=None,
                     help="comma-separated sections: " + ",".join(SECTIONS))
     ap.add_argument("--render", type=Path, default=None, metavar="RESULTS_JSON",
@@ -51,6 +55,10 @@ def main(argv: list[str] | None = None) -> int:
     """Parse ``argv`` (default ``sys.argv[1:]``), run or render; the exit code."""
     args = parser().parse_args(argv)
     out_dir: Path = args.out
+    existing = [f for f in ("RESULTS.md", "results.json") if (out_dir / f).exists()]
+    if existing and not args.force:
+        return _invalid(f"--out: {out_dir} already holds {' and '.join(existing)}; "
+                        "use --force to replace them")
     if args.render is not None:
         try:
             render_results(args.render, out_dir)

@@ -16,7 +16,7 @@ import statistics
 import time
 from typing import Any
 
-from benchmarks.cases import shared_data
+from benchmarks.cases import orlib_data
 from benchmarks.cflp import solve_plain, solve_product
 from benchmarks.library import read_cflp
 from benchmarks.optima import hard_instance, optimum
@@ -35,7 +35,7 @@ def _plain_status(r: dict[str, Any]) -> str:
 
 def orlib_instance(name: str, repeats: int, time_limit: float) -> dict[str, Any]:
     """Product vs direct model on one OR-Library instance (medians of interleaved runs)."""
-    path = shared_data() / "orlib-cflp" / f"{name}.txt"
+    path = orlib_data() / f"{name}.txt"
     best = optimum(name)
     direct: list[dict[str, Any]] = []
     ours: list[dict[str, Any]] = []
@@ -72,7 +72,7 @@ def orlib_instance(name: str, repeats: int, time_limit: float) -> dict[str, Any]
 
 def linking_run(name: str, repeats: int, time_limit: float) -> dict[str, Any]:
     """The product on one OR-Library instance with strong and with weak linking (2a)."""
-    path = shared_data() / "orlib-cflp" / f"{name}.txt"
+    path = orlib_data() / f"{name}.txt"
     best = optimum(name)
     out: dict[str, Any] = {"instance": name, "repeats": repeats}
     runs: dict[str, list[dict[str, Any]]] = {"strong": [], "weak": []}

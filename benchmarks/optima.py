@@ -7,7 +7,7 @@ import re
 from functools import cache
 from pathlib import Path
 
-from benchmarks.cases import shared_data
+from benchmarks.cases import orlib_data, shared_data
 
 
 @cache
@@ -15,12 +15,13 @@ def optima() -> dict[str, float]:
     """Name -> optimum: ``orlib-cflp/optima.txt`` plus the synthetic instances' README."""
     data = shared_data()
     out: dict[str, float] = {}
-    for line in (data / "orlib-cflp" / "optima.txt").read_text().splitlines():
+    for line in (orlib_data() / "optima.txt").read_text().splitlines():
         parts = line.split()
         if len(parts) == 2:
             out[parts[0]] = float(parts[1])
-    readme = (data / "synthetic" / "README.md").read_text()
-    found = re.search(r"Optimum[^:]*:\s*([0-9.]+)", readme)
+    synthetic = data / "synthetic" / "README.md"
+    found = (re.search(r"Optimum[^:]*:\s*([0-9.]+)", synthetic.read_text())
+             if synthetic.is_file() else None)
     if found:
         out["cfl-200x200-s0"] = float(found.group(1))
     return out
@@ -38,5 +39,5 @@ def hard_instance(name: str) -> tuple[Path, float | None, float]:
     if name == "cfl-200x200-s0":
         return data / "synthetic" / "cfl-200x200-s0.txt", None, optimum(name)
     if name.startswith("capa-"):
-        return data / "orlib-cflp" / "capa.txt", float(name.split("-")[1]), optimum(name)
+        return orlib_data() / "capa.txt", float(name.split("-")[1]), optimum(name)
     raise ValueError(f"unknown hard instance {name!r}")

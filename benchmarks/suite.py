@@ -33,7 +33,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from benchmarks.cases import PROFILES, REPO_ROOT, SIZES, Kind, Profile, shared_data
+from benchmarks.cases import PROFILES, REPO_ROOT, SIZES, Kind, Profile, orlib_data
 from benchmarks.library import available_backends, backend_version
 from benchmarks.lp_methods import METHODS
 from benchmarks.measure import run_child
@@ -252,8 +252,8 @@ def run_suite(profile_name: str, out_dir: Path, *, sections: tuple[str, ...] | N
     if unknown:
         raise ValueError(f"unknown section(s) {unknown}; choose from {list(SECTIONS)}")
     needs_data = {"orlib", "linking", "hard"} & set(chosen)
-    if needs_data and not (shared_data() / "orlib-cflp").is_dir():
-        log(f"no public instances at {shared_data()}: skipping {sorted(needs_data)}")
+    if needs_data and not orlib_data().is_dir():
+        log(f"no public instances at {orlib_data()}: skipping {sorted(needs_data)}")
         chosen = tuple(s for s in chosen if s not in needs_data)
     t0 = time.perf_counter()
     results: dict[str, Any] = {

@@ -1,33 +1,88 @@
-"""Command-line interface: ``procure validate|schema|solve|demo|import``.
+"""Command-line interface: ``procure validate|schema|solve|demo|import|bench``.
 
-Exit codes: 0 solved; 1 other errors; 2 invalid input; 3 infeasible; 4 a limit was
-reached with no solution. Bad input prints a short message naming the field and
-writes nothing; no traceback reaches the user.
+Exit codes (also in the README):
+
+- 0   solved (or valid);
+- 1   other errors (a solver failed, the evaluator rejected a plan, an internal error:
+      one line; ``--debug`` shows the traceback);
+- 2   invalid input or options: the message names the field and the value; nothing is
+      written;
+- 3   infeasible (``--strict`` with an unmeetable requirement);
+- 4   a limit was reached with no plan at all;
+- 130 interrupted (Ctrl-C or SIGTERM): one line with the best plan so far; nothing
+      written.
+
+``--time-limit`` bounds the wall clock of the whole command (every solve draws from it);
+without it, a solve command stops after ``DEFAULT_TIME_LIMIT`` seconds and reports what
+it has, with its gap.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import signal
 import sys
-from dataclasses import replace
+import traceback
+from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, NoReturn
+from types import FrameType
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 
-from procure.backends import SolveOptions, Status, backend_names
-from procure.errors import ProcureError, ScenarioError, SolverUnavailableError
+from procure.backends import SolveOptions, Status
+from procure.errors import OutputError, ProcureError, ScenarioError, SolverUnavailableError
 
 EXIT_OK, EXIT_ERROR, EXIT_INVALID, EXIT_INFEASIBLE, EXIT_NO_SOLUTION = 0, 1, 2, 3, 4
-DEFAULT_MOVEMENT_TIME_LIMIT = 600.0  # seconds, when --time-limit is not given
+EXIT_INTERRUPTED = 130
+DEFAULT_TIME_LIMIT = 600.0  # seconds of wall clock for a whole solve command
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Joint procurement planning for multinational alliances.")
 import_app = typer.Typer(no_args_is_help=True, help="Import public benchmark instances.")
 app.add_typer(import_app, name="import")
 out = Console()
+_debug = False
+
+
+class Solver(StrEnum):
+    """The backends (``procure.backends``)."""
+
+    highs = "highs"
+    scip = "scip"
+    cbc = "cbc"
+    cpsat = "cpsat"
+
+
+def _version(value: bool) -> None:
+    if value:
+        from procure.run.record import procure_version
+
+        out.print(f"procure {procure_version()}", highlight=False)
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def _global(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show the traceback behind an "
+                                        "internal error.")] = False,
+    verbose: Annotated[int, typer.Option("-v", "--verbose", count=True,
+                                         help="Log progress (-v: stages, -vv: details).")] = 0,
+) -> None:
+    """Joint procurement planning for multinational alliances."""
+    global _debug
+    _debug = debug
+    if verbose:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s"))
+        logger = logging.getLogger("procure")
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO if verbose == 1 else logging.DEBUG)
 
 
 def _fail(code: int, message: str) -> NoReturn:
@@ -35,7 +90,7 @@ def _fail(code: int, message: str) -> NoReturn:
     raise typer.Exit(code)
 
 
-def _invalid(e: ScenarioError) -> NoReturn:
+def _invalid(e: ProcureError) -> NoReturn:
     sys.stderr.write(f"{e}\n")
     raise typer.Exit(EXIT_INVALID)
 
@@ -53,9 +108,19 @@ def _check_status(label: str, what: str, status: Status, message: str, strict: b
         _fail(EXIT_NO_SOLUTION, f"{label}: {what}: limit reached before any plan was found")
 
 
-def _solve_and_report(path_label: str, scenario_loader: object, solver: str,
+def _warn(scenario: Any) -> None:
+    """Print the scenario's warnings (valid, but probably not what was meant) on stderr."""
+    from procure.schema.warnings import scenario_warnings
+
+    for w in scenario_warnings(scenario):
+        where = f"{w.path}: " if w.path else ""
+        sys.stderr.write(f"warning: {where}{w.message}\n")
+
+
+def _solve_and_report(path_label: str, scenario_loader: Any, solver: Solver,
                       time_limit: float | None, mip_gap: float, threads: int, seed: int,
-                      strict: bool, out_dir: Path | None) -> int:
+                      strict: bool, out_dir: Path | None, force: bool,
+                      inputs: list[Path]) -> int:
     """Plan procurement (joint + go-alone) and/or movements, whichever the scenario holds;
     print the summaries; write results only when every plan passed the evaluator."""
     import pandas as pd
@@ -64,27 +129,39 @@ def _solve_and_report(path_label: str, scenario_loader: object, solver: str,
     from procure.procurement.formulation import FormulationOptions
     from procure.procurement.study import study
     from procure.report.console import print_movements, print_study
-    from procure.report.write import study_summary, study_tables, write_results
+    from procure.report.write import check_out, study_summary, study_tables, write_results
+    from procure.run.model import Budget
 
-    assert callable(scenario_loader)
+    if out_dir is not None:  # before any work: a typo must not cost a solve
+        try:
+            out_dir = check_out(out_dir, force=force, inputs=inputs)
+        except OutputError as e:
+            _fail(EXIT_INVALID, f"--out: {e}")
     try:
         scenario = scenario_loader()
     except ScenarioError as e:
         _invalid(e)
-    if solver not in backend_names():
-        _fail(EXIT_INVALID, f"--solver: unknown solver {solver!r}; choose one of "
-                            f"{', '.join(backend_names())}")
+    _warn(scenario)
     has_procurement = bool(scenario.programs or scenario.requirements)
     has_logistics = scenario.logistics is not None and bool(scenario.logistics.movements)
     if not (has_procurement or has_logistics):
         _fail(EXIT_INVALID, f"{path_label}: nothing to plan (no programs or requirements, "
                             "and no logistics movements)")
-    opts = SolveOptions(time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed)
+    if time_limit is None:
+        time_limit = DEFAULT_TIME_LIMIT
+        out.print(f"no --time-limit given: the run stops after {DEFAULT_TIME_LIMIT:g} s and "
+                  "reports what it has, with its gap", highlight=False)
+    budget = Budget(time_limit)
+
+    def options() -> SolveOptions:
+        return SolveOptions(time_limit=budget.remaining(), mip_gap=mip_gap, threads=threads,
+                            seed=seed)
+
     summary: dict[str, object] = {}
     tables: dict[str, pd.DataFrame] = {}
     try:
         if has_procurement:
-            st = study(scenario, solver=solver, options=opts,
+            st = study(scenario, solver=solver.value, options=options(),
                        formulation=FormulationOptions(strict=strict))
             print_study(st, out)
             _check_status(path_label, "procurement", st.joint.status, st.joint.message, strict)
@@ -95,14 +172,7 @@ def _solve_and_report(path_label: str, scenario_loader: object, solver: str,
             summary["procurement"] = study_summary(st)
             tables.update(study_tables(st))
         if has_logistics:
-            mopts = opts
-            if time_limit is None:
-                # integer lift makes the movement MILP slow to close: never wait unbounded
-                mopts = replace(opts, time_limit=DEFAULT_MOVEMENT_TIME_LIMIT)
-                out.print(f"no --time-limit given: the movement model stops after "
-                          f"{DEFAULT_MOVEMENT_TIME_LIMIT:g} s and reports its gap",
-                          highlight=False)
-            mr = solve_movements(scenario, solver=solver, options=mopts)
+            mr = solve_movements(scenario, solver=solver.value, options=options())
             print_movements(mr, out)
             _check_status(path_label, "movement", mr.status, mr.message, strict)
             mev = mr.evaluation
@@ -114,21 +184,38 @@ def _solve_and_report(path_label: str, scenario_loader: object, solver: str,
     except SolverUnavailableError as e:
         _fail(EXIT_ERROR, str(e))
     if out_dir is not None:
-        written = write_results(out_dir, summary, tables)
+        try:
+            written = write_results(out_dir, summary, tables, force=force, inputs=inputs)
+        except OutputError as e:  # the folder changed during the solve, disk full, ...
+            _fail(EXIT_INVALID, f"--out: {e}")
         out.print(f"results written to {written}", highlight=False, soft_wrap=True)
     return EXIT_OK
 
 
-SolverOpt = Annotated[str, typer.Option("--solver", help="highs | scip | cpsat | cbc")]
-TimeOpt = Annotated[float | None, typer.Option("--time-limit", min=0.0,
-                                               help="Wall-clock limit per solve, seconds.")]
-GapOpt = Annotated[float, typer.Option("--mip-gap", min=0.0, max=1.0,
+def _run(command: Any) -> int:
+    """A solve command; Ctrl-C or SIGTERM inside it ends in one line and exit 130 (the
+    framework would otherwise turn it into a bare exit code and lose the best plan)."""
+    try:
+        code: int = command()
+    except KeyboardInterrupt as e:
+        _interrupted(e)
+    return code
+
+
+SolverOpt = Annotated[Solver, typer.Option("--solver", help="The solver backend.")]
+TimeOpt = Annotated[float | None, typer.Option(
+    "--time-limit", min=0.0, help="Wall-clock limit of the whole command, seconds (default "
+    f"{DEFAULT_TIME_LIMIT:g}); every solve draws from it.")]
+GapOpt = Annotated[float, typer.Option("--mip-gap", min=0.0, max=0.999,
                                        help="Relative MIP gap counted as optimal.")]
 ThreadsOpt = Annotated[int, typer.Option("--threads", min=1, help="Solver threads.")]
 SeedOpt = Annotated[int, typer.Option("--seed", min=0, help="Solver random seed.")]
 StrictOpt = Annotated[bool, typer.Option("--strict",
                                          help="Any unmet requirement makes the plan infeasible.")]
-OutOpt = Annotated[Path | None, typer.Option("--out", help="Folder for JSON + CSV results.")]
+OutOpt = Annotated[Path | None, typer.Option(
+    "--out", help="Folder for the results (JSON summary, CSV tables, data dictionary). An "
+    "existing folder must be empty or an earlier result (replaced only with --force).")]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Replace an earlier result folder.")]
 
 
 @app.command()
@@ -148,7 +235,8 @@ def validate(file: Annotated[Path, typer.Argument(help="Scenario (YAML or JSON).
         text += (f"; logistics: {len(lg.locations)} locations, {len(lg.links)} links, "
                  f"{len(lg.lift)} lift fleets, {len(lg.movements)} movements over "
                  f"{lg.horizon_days} days")
-    out.print(text, highlight=False)
+    out.print(text, highlight=False, soft_wrap=True)
+    _warn(s)
 
 
 @app.command()
@@ -162,27 +250,30 @@ def schema() -> None:
 @app.command()
 def solve(
     file: Annotated[Path, typer.Argument(help="Scenario (YAML or JSON).")],
-    solver: SolverOpt = "highs",
+    solver: SolverOpt = Solver.highs,
     time_limit: TimeOpt = None,
     mip_gap: GapOpt = 1e-6,
     threads: ThreadsOpt = 1,
     seed: SeedOpt = 0,
     strict: StrictOpt = False,
     out_dir: OutOpt = None,
+    force: ForceOpt = False,
 ) -> None:
-    """Plan joint procurement (and the go-alone baseline) for a scenario."""
+    """Plan joint procurement (and the go-alone baseline) and movements for a scenario."""
     from procure.io import load_scenario
 
-    code = _solve_and_report(str(file), lambda: load_scenario(file), solver, time_limit,
-                             mip_gap, threads, seed, strict, out_dir)
+    code = _run(lambda: _solve_and_report(str(file), lambda: load_scenario(file), solver,
+                                          time_limit, mip_gap, threads, seed, strict,
+                                          out_dir, force, [file]))
     raise typer.Exit(code)
 
 
 @app.command()
 def demo(
-    solver: SolverOpt = "highs",
+    solver: SolverOpt = Solver.highs,
     time_limit: TimeOpt = None,
     out_dir: OutOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """Solve the bundled sample alliance and print the summary."""
     from procure.io import parse_text, scenario_from_data
@@ -192,8 +283,8 @@ def demo(
         return scenario_from_data(parse_text(ref.read_text(encoding="utf-8"), "yaml",
                                              "sample_alliance.yaml"), "sample_alliance.yaml")
 
-    code = _solve_and_report("sample alliance", load, solver, time_limit, 1e-6, 1, 0, False,
-                             out_dir)
+    code = _run(lambda: _solve_and_report("sample alliance", load, solver, time_limit, 1e-6,
+                                          1, 0, False, out_dir, force, []))
     raise typer.Exit(code)
 
 
@@ -238,22 +329,56 @@ def bench(ctx: typer.Context) -> None:
     raise typer.Exit(run_benchmarks(list(ctx.args)))
 
 
-def main() -> None:
-    """Entry point. Usage errors exit 2 (reported by the CLI framework); anything
-    unexpected becomes a one-line message and exit 1, never a traceback."""
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM is handled as Ctrl-C is: stop, report, exit 130."""
+    raise KeyboardInterrupt
+
+
+def _interrupted(e: BaseException) -> NoReturn:
+    """One line, with the best plan the interrupted run had, and exit 130."""
+    from procure.run.pipeline import RunInterrupted
+
+    line = "interrupted"
+    if isinstance(e, RunInterrupted):
+        r = e.record
+        line += f" during the {r.model} ({r.variant}) solve"
+        if r.objective is not None:
+            gap = "" if r.gap is None else f", gap {100 * r.gap:.3g} %"
+            line += f": best plan so far {r.objective:,.6g}{gap} (not written)"
+        else:
+            line += ": no plan yet"
+    sys.stderr.write(line + "\n")
+    sys.exit(EXIT_INTERRUPTED)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point. Usage errors exit 2 (reported by the CLI framework); Ctrl-C and
+    SIGTERM exit 130 with one line; anything unexpected becomes a one-line message and
+    exit 1, never a traceback (unless --debug)."""
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _terminate)
     try:
-        app()
-    except SystemExit:
-        raise
-    except KeyboardInterrupt:
-        sys.stderr.write("aborted\n")
-        sys.exit(EXIT_ERROR)
+        code = app(args=argv, standalone_mode=False)
+    except typer.Exit as e:
+        sys.exit(e.exit_code)
+    except (typer.Abort, KeyboardInterrupt) as e:
+        _interrupted(e)
+    except typer.TyperException as e:  # usage errors: exit 2, the framework's message
+        show = getattr(e, "show", None)
+        if callable(show):
+            show()
+        else:
+            sys.stderr.write(f"error: {e.format_message()}\n")
+        sys.exit(e.exit_code)
     except ProcureError as e:
         sys.stderr.write(f"error: {e}\n")
         sys.exit(EXIT_ERROR)
     except Exception as e:
+        if _debug:
+            traceback.print_exc()
         sys.stderr.write(f"internal error: {type(e).__name__}: {e}\n")
         sys.exit(EXIT_ERROR)
+    sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 
 if __name__ == "__main__":  # pragma: no cover

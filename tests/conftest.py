@@ -76,7 +76,11 @@ def tutorial() -> Scenario:
 
 
 def orlib_dir() -> Path:
-    d = SHARED_DATA / "orlib-cflp"
+    """The OR-Library instances: the repository's copy (datasets/orlib-cflp), else the one
+    in the shared data folder."""
+    d = DATASETS / "orlib-cflp"
+    if not d.is_dir():
+        d = SHARED_DATA / "orlib-cflp"
     if not d.is_dir():
         pytest.skip(f"public benchmark data not found at {d}")
     return d

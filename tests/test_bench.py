@@ -232,3 +232,20 @@ def test_why_missed_names_only_the_missed_targets() -> None:
                       "hard": [{**hard[0]}, {**hard[2], "time": 30.0}],
                       "lp": [{"method": "ipm", "status": "optimal", "seconds": 100.0}]})
     assert met == []
+
+
+def test_committed_results_are_never_replaced_unless_asked(tmp_path: Path) -> None:
+    """An --out that already holds results (such as benchmarks/ itself) is refused, with
+    nothing measured or written, unless --force."""
+    committed = (REPO / "benchmarks" / "RESULTS.md").read_bytes()
+    code = bench_main(["--render", str(REPO / "benchmarks" / "results.json"),
+                       "--out", str(REPO / "benchmarks")])
+    assert code == 2
+    assert (REPO / "benchmarks" / "RESULTS.md").read_bytes() == committed
+    (tmp_path / "RESULTS.md").write_text("mine")
+    assert bench_main(["--render", str(REPO / "benchmarks" / "results.json"),
+                       "--out", str(tmp_path)]) == 2
+    assert (tmp_path / "RESULTS.md").read_text() == "mine"
+    assert bench_main(["--render", str(REPO / "benchmarks" / "results.json"),
+                       "--out", str(tmp_path), "--force"]) == 0
+    assert (tmp_path / "RESULTS.md").read_text() != "mine"

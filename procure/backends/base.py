@@ -255,7 +255,7 @@ class LpSession:
         return float(out.objective), out.x
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _distribution_version(name: str) -> str:
     """An installed distribution's version (read once per process: it costs ~1 ms)."""
     try:
@@ -305,6 +305,11 @@ class Backend(ABC):
         """Why this backend refuses ``options`` (e.g. an unknown solver option), or
         ``None``. The default accepts anything; solvers that can check do."""
         return None
+
+    def cautious(self, options: SolveOptions) -> SolveOptions:
+        """``options`` with this solver's most conservative settings, for a second opinion
+        when an answer is contradicted (the default: unchanged)."""
+        return options
 
     def failed(self, status: Status, seconds: float, message: str) -> SolveOutcome:
         """An outcome without a solution from this backend (see :func:`failure`)."""

@@ -99,6 +99,11 @@ class HighsBackend(Backend):
             return str(exc)
         return None
 
+    def cautious(self, options: SolveOptions) -> SolveOptions:
+        """Presolve off: HiGHS' presolve has proved wrong optima and wrong infeasibility
+        (issues 3043, 3073, 3094; a case in tests/run), the solve without it has not."""
+        return options.with_solver_options("highs", presolve="off")
+
     def lp_session(self, model: ModelArrays, options: SolveOptions) -> LpSession:
         return HighsLpSession(self, model, options)
 

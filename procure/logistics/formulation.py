@@ -141,7 +141,8 @@ class LiftLinks:
 def _room(n: Compiled) -> FloatArray:
     """Room[m,a] (an |M| x |A| table): tons of member m's cargo that can enter arc a on
     one day, by the link capacity and m's share of the throughput at either end."""
-    thr = np.where(np.isfinite(n.loc_thr), n.loc_thr * n.share_cap, np.inf)  # (M, V)
+    with np.errstate(invalid="ignore"):  # inf x a share of 0: masked out by the where
+        thr = np.where(np.isfinite(n.loc_thr), n.loc_thr * n.share_cap, np.inf)  # (M, V)
     out: FloatArray = np.minimum(n.arc_cap[None, :],
                                  np.minimum(thr[:, n.arc_from], thr[:, n.arc_to]))
     return out
@@ -458,7 +459,8 @@ def build(n: Compiled) -> Formulation:
     flow = m.add_variables("flow", c.flow_mv.size, cost=n.arc_cost[c.flow_arc] * w_flow,
                            upper=np.minimum(n.mv_qty[c.flow_mv],
                                             _room(n)[n.mv_member[c.flow_mv], c.flow_arc] / w_flow))
-    store = np.where(np.isfinite(n.loc_store), n.loc_store * n.share_cap, np.inf)  # (M, V)
+    with np.errstate(invalid="ignore"):  # inf x a share of 0: masked out by the where
+        store = np.where(np.isfinite(n.loc_store), n.loc_store * n.share_cap, np.inf)
     hold = m.add_variables("hold", c.hold_mv.size,
                            upper=np.minimum(n.mv_qty[c.hold_mv],
                                             store[n.mv_member[c.hold_mv], c.hold_loc]

@@ -24,7 +24,7 @@ from procure.logistics.formulation import Formulation, build
 from procure.logistics.plan import MovementPlan, decode
 from procure.logistics.start import movement_start
 from procure.lp.model import FloatArray, ModelArrays
-from procure.run.model import Context, RunModel, Start
+from procure.run.model import Context, RunModel, Start, trivial_start
 from procure.run.pipeline import run
 from procure.run.record import RunRecord
 from procure.schema.scenario import Scenario
@@ -111,6 +111,12 @@ class MovementModel(RunModel[Compiled, Formulation, MovementPlan, MovementEvalua
         return (found if found.x is not None or found.bound is not None else None), formulation
     def decode(self, formulation: Formulation, x: FloatArray) -> MovementPlan:
         return decode(formulation, x)
+
+    def fallback(self, formulation: Formulation) -> Start | None:
+        """Move nothing, every movement short: always a plan of the model ((2) takes the
+        shortfall s = q, every other row holds at 0)."""
+        return trivial_start(formulation.model, formulation.short.index,
+                             formulation.compiled.mv_qty, "nothing moved, every movement short")
 
     def evaluate(self, scenario: Scenario, plan: MovementPlan) -> MovementEvaluation:
         return evaluate(scenario, plan)

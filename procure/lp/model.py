@@ -150,10 +150,21 @@ class LinearModel:
             raise ValueError(f"duplicate variable block {name!r}")
         self._names.add(name)
         block = VarBlock(name, self.num_cols, int(size))
-        self._lb.append(np.broadcast_to(np.asarray(lower, dtype=np.float64), (size,)).copy())
-        self._ub.append(np.broadcast_to(np.asarray(upper, dtype=np.float64), (size,)).copy())
+        lb = np.broadcast_to(np.asarray(lower, dtype=np.float64), (size,)).copy()
+        ub = np.broadcast_to(np.asarray(upper, dtype=np.float64), (size,)).copy()
+        is_int = np.broadcast_to(np.asarray(integer, dtype=np.bool_), (size,)).copy()
+        if is_int.any():
+            # an integer column's bounds are rounded inward (an upper bound of 0.5 is 0):
+            # the same integer points, and solvers' presolve gets whole bounds (HiGHS 1.13
+            # reported "infeasible" on a fractional one)
+            tol = 1e-9 * np.maximum(1.0, np.abs(lb[is_int]))
+            lb[is_int] = np.ceil(lb[is_int] - tol)
+            tol = 1e-9 * np.maximum(1.0, np.abs(ub[is_int]))
+            ub[is_int] = np.floor(ub[is_int] + tol)
+        self._lb.append(lb)
+        self._ub.append(ub)
         self._cost.append(np.broadcast_to(np.asarray(cost, dtype=np.float64), (size,)).copy())
-        self._int.append(np.broadcast_to(np.asarray(integer, dtype=np.bool_), (size,)).copy())
+        self._int.append(is_int)
         self._blocks.append(block)
         self.num_cols += int(size)
         return block

@@ -27,7 +27,7 @@ from procure.procurement.start import (
     open_all_certificate,
     shortfall_bound,
 )
-from procure.run.model import Context, RunModel, Start
+from procure.run.model import Context, RunModel, Start, trivial_start
 from procure.run.pipeline import run
 from procure.run.record import RunRecord
 from procure.schema.scenario import Scenario
@@ -105,6 +105,16 @@ class ProcurementModel(RunModel[Compiled, Formulation, Plan, Evaluation]):
 
     def decode(self, formulation: Formulation, x: FloatArray) -> Plan:
         return decode(formulation, x)
+
+    def fallback(self, formulation: Formulation) -> Start | None:
+        """Buy nothing, every requirement short: a plan of every elastic model (none in
+        strict mode, none at a like-for-like level, whose shortfall is capped)."""
+        fo = formulation.options
+        if fo.strict or fo.shortfall_allowance is not None:
+            return None
+        return trivial_start(formulation.model, formulation.shortfall.index,
+                             formulation.compiled.req_quantity,
+                             "nothing bought, every requirement short")
 
     def evaluate(self, scenario: Scenario, plan: Plan) -> Evaluation:
         fo = self.formulation

@@ -27,10 +27,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
+import numpy as np
 import pandas as pd
 
 from procure.backends.base import Backend, SolveOptions
-from procure.lp.model import FloatArray, ModelArrays
+from procure.lp.model import FloatArray, IntArray, ModelArrays
 from procure.run.tables import TableSpec
 from procure.schema.scenario import Scenario
 
@@ -77,6 +78,32 @@ class Start:
         if self.objective is None or self.bound is None:
             return None
         return abs(self.objective - self.bound) / max(abs(self.objective), 1e-9)
+
+
+def trivial_start(model: ModelArrays, columns: IntArray, values: FloatArray,
+                  message: str, *, tol: float = 1e-9) -> Start | None:
+    """The point that is 0 everywhere except ``values`` in ``columns``, as a
+    :class:`Start`, if it satisfies every bound and row of ``model`` (checked here, so a
+    model whose rows it breaks simply has no trivial plan). Its ``bound`` is the model's
+    offset when every cost and lower bound is nonnegative (the objective cannot go
+    lower), else none."""
+    x = np.zeros(model.num_cols)
+    x[columns] = values
+    scale = tol * np.maximum(1.0, np.abs(x))
+    if np.any(x < model.col_lower - scale) or np.any(x > model.col_upper + scale):
+        return None
+    act = model.row_activity(x)
+    slack = tol * np.maximum(1.0, np.abs(act))
+    if np.any(act < model.row_lower - slack) or np.any(act > model.row_upper + slack):
+        return None
+    if model.integrality.any() and np.any(x[model.integrality] != np.round(
+            x[model.integrality])):
+        return None
+    # with every cost and every lower bound nonnegative, no plan is below the offset: a
+    # valid (if weak) bound, so the plan is never reported without one
+    bound = (float(model.offset) if np.all(model.col_cost >= 0)
+             and np.all(model.col_lower >= 0) else None)
+    return Start(x, float(model.col_cost @ x + model.offset), bound, 0.0, message)
 
 
 class Budget:
@@ -151,6 +178,12 @@ class RunModel(ABC, Generic[CompiledT, FormulationT, PlanT, EvaluationT]):
 
     @abstractmethod
     def decode(self, formulation: FormulationT, x: FloatArray) -> PlanT: ...
+
+    def fallback(self, formulation: FormulationT) -> Start | None:
+        """A plan that always exists (e.g. buy nothing, every requirement short), for a
+        solve that stops at its limit before finding any: it is reported with the
+        solver's bound and its gap instead of no plan at all (default: none)."""
+        return None
 
     @abstractmethod
     def evaluate(self, scenario: Scenario, plan: PlanT) -> EvaluationT: ...

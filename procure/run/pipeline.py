@@ -15,6 +15,7 @@ Ctrl-C during the solve becomes a record stopped by ``interrupt``, carried by
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -46,6 +47,8 @@ from procure.run.model import (
 from procure.run.record import RunRecord, procure_version
 from procure.run.tables import CURRENCY
 from procure.schema.scenario import Scenario
+
+log = logging.getLogger(__name__)
 
 
 class RunInterrupted(KeyboardInterrupt):
@@ -80,10 +83,11 @@ def with_start(outcome: SolveOutcome, start: Start | None) -> SolveOutcome:
 
 
 class _Clock:
-    """Wall-clock seconds per stage."""
+    """Wall-clock seconds per stage (each logged at DEBUG level)."""
 
-    def __init__(self) -> None:
+    def __init__(self, label: str) -> None:
         self.timings: dict[str, float] = {}
+        self.label = label
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
@@ -91,7 +95,9 @@ class _Clock:
         try:
             yield
         finally:
-            self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - t0
+            dt = time.perf_counter() - t0
+            self.timings[name] = self.timings.get(name, 0.0) + dt
+            log.debug("%s: %s %.3f s", self.label, name, dt)
 
 
 def run(
@@ -107,8 +113,10 @@ def run(
     let a caller that runs the same scenario several times compile and hash it once."""
     opts = options or SolveOptions()
     started = _now()
-    clock = _Clock()
     backend = get_backend(solver) if isinstance(solver, str) else solver
+    clock = _Clock(f"{model.name}/{model.variant}")
+    log.info("%s: %s on %s, time limit %s", clock.label, scenario.name, backend.name,
+             "none" if opts.time_limit is None else f"{opts.time_limit:.3g} s")
     budget_ctx = Context(backend, opts, Budget(opts.time_limit))
     notes: list[str] = []
     with clock.stage("compile"):
@@ -141,8 +149,47 @@ def run(
                               backend.version(), f"{backend.name} failed: "
                               f"{type(exc).__name__}: {exc}")
         outcome = with_start(outcome, start)
-    return _record(model, scenario, comp, formulation, outcome, start, clock, opts, started,
-                   input_hash, notes, budget_ctx)
+        if outcome.status == Status.INFEASIBLE:
+            outcome = _second_opinion(model, formulation, backend, budget_ctx, outcome, clock,
+                                      notes)
+        if outcome.status == Status.LIMIT:
+            fallback = model.fallback(formulation)
+            if fallback is not None:
+                outcome = with_start(outcome, fallback)
+                notes.append(f"no plan found before the limit: {fallback.message}, reported "
+                             "with the solver's bound")
+    record = _record(model, scenario, comp, formulation, outcome, start, clock, opts, started,
+                     input_hash, notes, budget_ctx)
+    log.info("%s: %s (stopped by %s), objective %s, %.3g s", clock.label, record.status,
+             record.stopped_by, record.objective, sum(record.timings.values()))
+    return record
+
+
+def _second_opinion(model: RunModel[Any, Any, Any, Any], formulation: Any, backend: Backend,
+                    ctx: Context, outcome: SolveOutcome, clock: _Clock,
+                    notes: list[str]) -> SolveOutcome:
+    """An "infeasible" answer is never taken on one solve: the model is solved again
+    with the backend's cautious settings (HiGHS: without presolve, which has been
+    wrong). A plan found then wins (with a note). If it says infeasible again but the
+    model has a plan known to exist (its fallback, verified against every row), the run
+    is an error, never an infeasible verdict."""
+    current = ctx.options_within(None)
+    cautious = backend.cautious(current)
+    again = outcome
+    if cautious != current:
+        with clock.stage("solve"):
+            again = backend.solve(formulation.model, cautious)
+        again = replace(again, solve_seconds=outcome.solve_seconds + again.solve_seconds)
+    if again.status != Status.INFEASIBLE:
+        notes.append(f"{backend.name} first reported the model infeasible; solved again with "
+                     f"its cautious settings: {again.status}")
+        return again
+    known = model.fallback(formulation)
+    if known is None:
+        return again
+    return failure(Status.ERROR, again.solve_seconds, backend.name, backend.version(),
+                   f"{backend.name} reported the model infeasible, but a plan exists "
+                   f"({known.message}): a solver error; try another --solver")
 
 
 def _record(model: RunModel[CompiledT, FormulationT, PlanT, EvaluationT], scenario: Scenario,

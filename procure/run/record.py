@@ -26,7 +26,7 @@ from procure.run.model import EvaluationT, PlanT, Start
 STAGES = ("compile", "build", "start", "solve", "decode", "evaluate", "follow_up", "tables")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def procure_version() -> str:
     """procure's installed version (read once per process)."""
     try:

@@ -22,6 +22,7 @@ from procure.schema.scenario import (
     Scenario,
     Workshare,
 )
+from procure.schema.warnings import ScenarioWarning, scenario_warnings
 
 __all__ = [
     "BasingRight",
@@ -40,6 +41,8 @@ __all__ = [
     "Program",
     "Requirement",
     "Scenario",
+    "ScenarioWarning",
     "Stock",
     "Workshare",
+    "scenario_warnings",
 ]

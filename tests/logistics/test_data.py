@@ -37,7 +37,7 @@ COUNTRY_BOX: dict[str, tuple[float, float, float, float]] = {
     "GR": (34.8, 41.8, 19.3, 29.7),
 }
 
-# public coordinates of /work/shared/data/reference/README.md, which the dataset must use
+# public coordinates of datasets/reference.md, which the dataset must use
 REFERENCE_COORDS: dict[str, tuple[float, float]] = {
     "LHPA": (47.364, 17.501), "EHEH": (51.450, 5.375), "ETAR": (49.437, 7.600),
     "ETNG": (50.961, 6.042), "EPRZ": (50.110, 22.019), "EEEI": (59.260, 24.209),
