@@ -151,18 +151,15 @@ def _solve_and_report(path_label: str, scenario_loader: Any, solver: Solver,
         time_limit = DEFAULT_TIME_LIMIT
         out.print(f"no --time-limit given: the run stops after {DEFAULT_TIME_LIMIT:g} s and "
                   "reports what it has, with its gap", highlight=False)
-    budget = Budget(time_limit)
-
-    def options() -> SolveOptions:
-        return SolveOptions(time_limit=budget.remaining(), mip_gap=mip_gap, threads=threads,
-                            seed=seed)
+    budget = Budget(time_limit)  # the whole command's: every solve draws from it
+    opts = SolveOptions(time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed)
 
     summary: dict[str, object] = {}
     tables: dict[str, pd.DataFrame] = {}
     try:
         if has_procurement:
-            st = study(scenario, solver=solver.value, options=options(),
-                       formulation=FormulationOptions(strict=strict))
+            st = study(scenario, solver=solver.value, options=opts,
+                       formulation=FormulationOptions(strict=strict), budget=budget)
             print_study(st, out)
             _check_status(path_label, "procurement", st.joint.status, st.joint.message, strict)
             ev = st.joint.evaluation
@@ -172,7 +169,7 @@ def _solve_and_report(path_label: str, scenario_loader: Any, solver: Solver,
             summary["procurement"] = study_summary(st)
             tables.update(study_tables(st))
         if has_logistics:
-            mr = solve_movements(scenario, solver=solver.value, options=options())
+            mr = solve_movements(scenario, solver=solver.value, options=opts, budget=budget)
             print_movements(mr, out)
             _check_status(path_label, "movement", mr.status, mr.message, strict)
             mev = mr.evaluation

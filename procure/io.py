@@ -20,11 +20,13 @@ names the offending field or place and quotes the offending value, cut to
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import re
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -355,15 +357,33 @@ def _load_json(text: str) -> tuple[Any, int]:
     return json.loads(text, parse_int=parse_int), huge
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a document is built.
+
+    Building millions of containers triggers a full collection again and again, each
+    over every object built so far: on a 64 MiB YAML scenario that is three quarters
+    of the load time. A parsed document is a tree (aliases are refused), so the pause
+    leaves no garbage behind; the collector's previous state is restored."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def parse_text(text: str, fmt: str, source: str | None = None) -> Any:
     """Parse YAML or JSON text into plain data; any failure (syntax, anchors and aliases,
     nesting beyond :data:`MAX_DEPTH`, integers beyond :data:`MAX_INT_DIGITS` digits)
     becomes a :class:`ScenarioError`."""
     try:
-        if fmt == "json":
-            data, huge = _load_json(text)
-        else:
-            data, huge = _load_yaml(text, _FAST_LOADER)
+        with _gc_paused():
+            if fmt == "json":
+                data, huge = _load_json(text)
+            else:
+                data, huge = _load_yaml(text, _FAST_LOADER)
     except (yaml.YAMLError, json.JSONDecodeError, _Refused) as err:
         raise ScenarioError([Problem("", f"malformed {fmt.upper()}: {_cap(str(err))}")],
                             source) from None

@@ -24,7 +24,7 @@ from procure.logistics.formulation import Formulation, build
 from procure.logistics.plan import MovementPlan, decode
 from procure.logistics.start import movement_start
 from procure.lp.model import FloatArray, ModelArrays
-from procure.run.model import Context, RunModel, Start, trivial_start
+from procure.run.model import Budget, Context, RunModel, Start, trivial_start
 from procure.run.pipeline import run
 from procure.run.record import RunRecord
 from procure.schema.scenario import Scenario
@@ -150,10 +150,11 @@ class MovementModel(RunModel[Compiled, Formulation, MovementPlan, MovementEvalua
 
 
 def solve(scenario: Scenario, *, solver: str = "highs", options: SolveOptions | None = None,
-          start: bool = True) -> MovementRecord:
+          start: bool = True, budget: Budget | None = None) -> MovementRecord:
     """Plan the scenario's movements through the run pipeline; build and solve timed
     separately; the plan read back is replayed by the independent evaluator."""
-    return run(MovementModel(use_start=start), scenario, solver=solver, options=options)
+    return run(MovementModel(use_start=start), scenario, solver=solver, options=options,
+               budget=budget)
 
 
 @dataclass(frozen=True)

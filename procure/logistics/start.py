@@ -183,5 +183,5 @@ def movement_start(mm: Formulation, backend: Backend, *, time_limit: float, thre
             trace.append((name, best_obj, time.perf_counter() - t0))
     seconds = time.perf_counter() - t0
     return _found(best, best_obj, bound, seconds, lp, subs,
-                  f"start heuristic ({seconds:.2f} s): dive and {subs} neighbourhood "
+                  f"start heuristic: dive and {subs} neighbourhood "
                   f"sub-MIPs, plan {best_obj:.8g}, LP bound {bound:.8g}", tuple(trace))

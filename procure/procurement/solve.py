@@ -27,7 +27,7 @@ from procure.procurement.start import (
     open_all_certificate,
     shortfall_bound,
 )
-from procure.run.model import Context, RunModel, Start, trivial_start
+from procure.run.model import Budget, Context, RunModel, Start, trivial_start
 from procure.run.pipeline import run
 from procure.run.record import RunRecord
 from procure.schema.scenario import Scenario
@@ -87,7 +87,7 @@ class ProcurementModel(RunModel[Compiled, Formulation, Plan, Evaluation]):
         found = lagrangian_start(f, context.backend, time_limit=limit, threads=opts.threads,
                                  seed=opts.seed,
                                  max_candidate_share=AUTO_CANDIDATE_SHARE if auto else 1.0)
-        notes = [f"start heuristic ({found.seconds:.2f} s): {found.message}"]
+        notes = [f"start heuristic: {found.message}"]
         bound = shortfall_bound(f, found)
         fo = f.options
         if bound is None and not (fo.strict or fo.shortfall_allowance is not None):
@@ -140,6 +140,7 @@ def solve(
     compiled: Compiled | None = None,
     input_hash: str | None = None,
     label: str = "",
+    budget: Budget | None = None,
 ) -> ProcurementRecord:
     """Plan procurement for ``scenario`` (``mode="alone"``: the go-alone baseline)
     through the run pipeline: build and solve timed separately, the plan re-checked by
@@ -149,4 +150,4 @@ def solve(
     model = ProcurementModel(mode=mode, formulation=formulation or FormulationOptions(),
                              warm_start=warm_start, label=label)
     return run(model, scenario, solver=solver, options=options, compiled=compiled,
-               input_hash=input_hash)
+               input_hash=input_hash, budget=budget)

@@ -282,6 +282,7 @@ def study(
     solver: str = "highs",
     options: SolveOptions | None = None,
     formulation: FormulationOptions | None = None,
+    budget: Budget | None = None,
 ) -> Study:
     """Solve the joint model and the go-alone baseline with the same solver and options;
     when going alone falls short, also the joint model at the go-alone capability level.
@@ -290,22 +291,19 @@ def study(
     reuses the joint compilation). ``options.time_limit`` is one wall-clock budget for
     the whole study: each solve gets what the ones before it left."""
     opts = options or SolveOptions()
-    budget = Budget(opts.time_limit)
+    budget = budget if budget is not None else Budget(opts.time_limit)
     digest = input_hash(scenario)
     joint_compiled = compile_scenario(scenario, "joint")
-
-    def left() -> SolveOptions:
-        return replace(opts, time_limit=budget.remaining())
-
-    joint = solve(scenario, mode="joint", solver=solver, options=left(),
-                  formulation=formulation, compiled=joint_compiled, input_hash=digest)
-    alone = solve(scenario, mode="alone", solver=solver, options=left(),
-                  formulation=formulation, input_hash=digest)
+    joint = solve(scenario, mode="joint", solver=solver, options=opts,
+                  formulation=formulation, compiled=joint_compiled, input_hash=digest,
+                  budget=budget)
+    alone = solve(scenario, mode="alone", solver=solver, options=opts,
+                  formulation=formulation, input_hash=digest, budget=budget)
     level = None
     if alone.evaluation is not None and alone.evaluation.shortfall_units > 0:
-        level = solve(scenario, mode="joint", solver=solver, options=left(),
+        level = solve(scenario, mode="joint", solver=solver, options=opts,
                       formulation=at_level(formulation, alone), compiled=joint_compiled,
-                      input_hash=digest, label="like-for-like")
+                      input_hash=digest, label="like-for-like", budget=budget)
     return Study(scenario, joint, alone, level)
 
 

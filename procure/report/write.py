@@ -18,6 +18,7 @@ import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -56,11 +57,17 @@ def write_results(out_dir: str | os.PathLike[str], summary: dict[str, object],
     ``out_dir`` must be new, an empty folder, or (with ``force``) an earlier procure
     result, which is then replaced atomically; anything else raises
     :class:`~procure.errors.OutputError` and is left untouched (``inputs``: scenario
-    files being read, which the folder must not be or contain). The same ``summary``
-    and ``tables`` give byte-identical files; only the manifest's ``created`` differs."""
+    files being read, which the folder must not be or contain). What differs between
+    two runs of the same input, seed and threads (wall-clock timings, timestamps) goes to
+    ``run.json``, not ``summary.json``: every other file is byte-identical, and only the
+    manifest's ``created`` differs in it."""
+    stable, volatile = split_volatile(summary)
+
     def fill(folder: Path) -> None:
-        (folder / "summary.json").write_text(json.dumps(summary, indent=2, default=str),
+        (folder / "summary.json").write_text(json.dumps(stable, indent=2, default=str),
                                              encoding="utf-8")
+        (folder / "run.json").write_text(json.dumps(volatile, indent=2, default=str),
+                                         encoding="utf-8")
         dictionary(tables).to_csv(folder / "columns.csv", index=False)
         for name, df in tables.items():
             df.to_csv(folder / f"{name}.csv", index=False)
@@ -68,6 +75,28 @@ def write_results(out_dir: str | os.PathLike[str], summary: dict[str, object],
                 df.to_parquet(folder / f"{name}.parquet", index=False)
 
     return write_folder(out_dir, fill, force=force, inputs=inputs)
+
+
+VOLATILE = frozenset({"timings", "build_seconds", "solve_seconds", "started_at", "ended_at"})
+"""Summary keys that change from run to run of the same input (written to ``run.json``)."""
+
+
+def split_volatile(summary: Any) -> tuple[Any, Any]:
+    """``summary`` without the :data:`VOLATILE` keys (at any depth), and those keys alone
+    in the same nesting (empty branches dropped)."""
+    if not isinstance(summary, dict):
+        return summary, None
+    stable: dict[str, Any] = {}
+    volatile: dict[str, Any] = {}
+    for key, value in summary.items():
+        if key in VOLATILE:
+            volatile[key] = value
+            continue
+        keep, moved = split_volatile(value)
+        stable[key] = keep
+        if moved:
+            volatile[key] = moved
+    return stable, volatile
 
 
 def study_summary(st: Study) -> dict[str, object]:

@@ -108,16 +108,19 @@ def run(
     options: SolveOptions | None = None,
     compiled: CompiledT | None = None,
     input_hash: str | None = None,
+    budget: Budget | None = None,
 ) -> RunRecord[PlanT, EvaluationT]:
     """Run ``model`` on ``scenario`` (module docstring). ``compiled`` and ``input_hash``
-    let a caller that runs the same scenario several times compile and hash it once."""
+    let a caller that runs the same scenario several times compile and hash it once;
+    ``budget`` lets several runs share one wall-clock budget (default: a new one of
+    ``options.time_limit``). The record keeps the options as given."""
     opts = options or SolveOptions()
     started = _now()
     backend = get_backend(solver) if isinstance(solver, str) else solver
     clock = _Clock(f"{model.name}/{model.variant}")
     log.info("%s: %s on %s, time limit %s", clock.label, scenario.name, backend.name,
              "none" if opts.time_limit is None else f"{opts.time_limit:.3g} s")
-    budget_ctx = Context(backend, opts, Budget(opts.time_limit))
+    budget_ctx = Context(backend, opts, budget if budget is not None else Budget(opts.time_limit))
     notes: list[str] = []
     with clock.stage("compile"):
         comp = model.compile(scenario) if compiled is None else compiled

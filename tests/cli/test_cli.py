@@ -222,3 +222,27 @@ def test_results_folder_has_a_data_dictionary(tmp_path: Path) -> None:
         assert header == cols[cols.table == name].column.tolist(), name
     assert (cols.unit != "").all() and (cols.meaning != "").all()
     assert set(cols[cols.column == "total"].unit) == {"EUR million"}
+
+
+@pytest.mark.parametrize("scenario", ["tutorial.yaml", "reinforcement.yaml"])
+def test_same_input_seed_threads_give_a_byte_identical_folder(tmp_path: Path,
+                                                               scenario: str) -> None:
+    """Everything but run.json (timings, timestamps) and the manifest's creation time is
+    byte-identical between two runs of the same input, seed and threads."""
+    import hashlib
+
+    def digest(folder: Path) -> dict[str, str]:
+        return {f.name: hashlib.sha256(f.read_bytes()).hexdigest()
+                for f in sorted(folder.iterdir())
+                if f.name not in ("run.json", "procure-result.json")}
+
+    runs = []
+    for name in ("a", "b"):
+        p = run("solve", str(DATASETS / scenario), "--seed", "3", "--threads", "1",
+                "--time-limit", "120", "--out", str(tmp_path / name))
+        assert p.returncode == 0, p.stderr
+        runs.append(digest(tmp_path / name))
+    assert runs[0] == runs[1]
+    assert "summary.json" in runs[0] and len(runs[0]) > 5
+    timings = json.loads((tmp_path / "a" / "run.json").read_text())
+    assert timings and "timings" in json.dumps(timings)
