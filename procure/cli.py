@@ -27,7 +27,6 @@ import traceback
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from types import FrameType
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -125,6 +124,8 @@ def _solve_and_report(path_label: str, scenario_loader: Any, solver: Solver,
     print the summaries; write results only when every plan passed the evaluator."""
     import pandas as pd
 
+    from procure.backends import get_backend
+    from procure.backends.isolated import Isolated
     from procure.logistics import solve as solve_movements
     from procure.procurement.formulation import FormulationOptions
     from procure.procurement.study import study
@@ -152,13 +153,15 @@ def _solve_and_report(path_label: str, scenario_loader: Any, solver: Solver,
         out.print(f"no --time-limit given: the run stops after {DEFAULT_TIME_LIMIT:g} s and "
                   "reports what it has, with its gap", highlight=False)
     budget = Budget(time_limit)  # the whole command's: every solve draws from it
+    # each solve in a worker process: the wall clock and Ctrl-C stay with this process
+    backend = Isolated(get_backend(solver.value))
     opts = SolveOptions(time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed)
 
     summary: dict[str, object] = {}
     tables: dict[str, pd.DataFrame] = {}
     try:
         if has_procurement:
-            st = study(scenario, solver=solver.value, options=opts,
+            st = study(scenario, solver=backend, options=opts,
                        formulation=FormulationOptions(strict=strict), budget=budget)
             print_study(st, out)
             _check_status(path_label, "procurement", st.joint.status, st.joint.message, strict)
@@ -169,7 +172,7 @@ def _solve_and_report(path_label: str, scenario_loader: Any, solver: Solver,
             summary["procurement"] = study_summary(st)
             tables.update(study_tables(st))
         if has_logistics:
-            mr = solve_movements(scenario, solver=solver.value, options=opts, budget=budget)
+            mr = solve_movements(scenario, solver=backend, options=opts, budget=budget)
             print_movements(mr, out)
             _check_status(path_label, "movement", mr.status, mr.message, strict)
             mev = mr.evaluation
@@ -326,11 +329,6 @@ def bench(ctx: typer.Context) -> None:
     raise typer.Exit(run_benchmarks(list(ctx.args)))
 
 
-def _terminate(signum: int, frame: FrameType | None) -> None:
-    """SIGTERM is handled as Ctrl-C is: stop, report, exit 130."""
-    raise KeyboardInterrupt
-
-
 def _interrupted(e: BaseException) -> NoReturn:
     """One line, with the best plan the interrupted run had, and exit 130."""
     from procure.run.pipeline import RunInterrupted
@@ -352,8 +350,11 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point. Usage errors exit 2 (reported by the CLI framework); Ctrl-C and
     SIGTERM exit 130 with one line; anything unexpected becomes a one-line message and
     exit 1, never a traceback (unless --debug)."""
-    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
-        signal.signal(signal.SIGTERM, _terminate)
+    from procure.backends.isolated import clear_stop, on_signal
+
+    clear_stop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, on_signal)
     try:
         code = app(args=argv, standalone_mode=False)
     except typer.Exit as e:

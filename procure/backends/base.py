@@ -21,7 +21,7 @@ import importlib
 import math
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from importlib import metadata
@@ -111,6 +111,12 @@ class SolveOptions:
         frozen = {n: MappingProxyType(dict(o)) for n, o in self.solver_options.items()}
         object.__setattr__(self, "solver_options", MappingProxyType(frozen))
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Picklable (for worker processes): the read-only views go as plain dicts."""
+        return (SolveOptions, (self.time_limit, self.mip_gap, self.threads, self.seed,
+                               self.verbose,
+                               {n: dict(o) for n, o in self.solver_options.items()}))
+
     def for_solver(self, name: str) -> dict[str, OptionValue]:
         """The settings of backend ``name`` (a copy; empty when none were given)."""
         return dict(self.solver_options.get(name, {}))
@@ -142,6 +148,7 @@ class Capabilities:
     warm_start: bool = False  # takes a MIP start (the ``start`` argument of solve)
     lp_session: bool = False  # re-solves an LP warm after bound changes (lp_session)
     interrupt: bool = False  # Ctrl-C stops the solve and returns its incumbent
+    incumbents: bool = False  # reports improved solutions while solving (on_incumbent)
     iis: bool = False  # an irreducible infeasible subsystem of an infeasible model
     ranging: bool = False  # cost and bound ranging of an LP solution
 
@@ -221,6 +228,10 @@ def make_outcome(
                    message or "solver returned no solution")
 
 
+IncumbentCallback = Callable[[float, FloatArray, float | None], None]
+"""``(objective, x, bound)`` of an improved solution found during a solve."""
+
+
 class LpSession:
     """An LP solved again and again with changed column bounds (a dive, a fix-and-solve).
 
@@ -288,14 +299,17 @@ class Backend(ABC):
 
     @abstractmethod
     def solve(self, model: ModelArrays, options: SolveOptions, *,
-              start: FloatArray | None = None) -> SolveOutcome:
+              start: FloatArray | None = None,
+              on_incumbent: IncumbentCallback | None = None) -> SolveOutcome:
         """Solve ``model``; never raises for solver trouble, returns ``error`` instead.
 
         ``start`` is a MIP start, model data rather than an option: one value per
         column, a (near-)feasible solution the solver may begin from. Backends with
         ``capabilities.warm_start`` pass it on (the solver checks it and completes or
         drops it, so a bad start costs time, never correctness); the others ignore it,
-        as they ignore a start of the wrong length."""
+        as they ignore a start of the wrong length. ``on_incumbent(objective, x, bound)``
+        is called with every improved solution a backend with
+        ``capabilities.incumbents`` finds (the others never call it)."""
 
     def lp_session(self, model: ModelArrays, options: SolveOptions) -> LpSession:
         """The LP relaxation of ``model``, to be re-solved under changing column bounds."""

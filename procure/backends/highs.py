@@ -18,6 +18,7 @@ import numpy as np
 from procure.backends.base import (
     Backend,
     Capabilities,
+    IncumbentCallback,
     LpSession,
     SolveOptions,
     SolveOutcome,
@@ -66,11 +67,12 @@ class HighsBackend(Backend):
 
     name = "highs"
     capabilities = Capabilities(mip=True, continuous=True, duals=True, warm_start=True,
-                                lp_session=True)
+                                lp_session=True, incumbents=True)
     distribution = probe = "highspy"
 
     def solve(self, model: ModelArrays, options: SolveOptions, *,
-              start: FloatArray | None = None) -> SolveOutcome:
+              start: FloatArray | None = None,
+              on_incumbent: IncumbentCallback | None = None) -> SolveOutcome:
         import highspy
 
         t0 = time.perf_counter()
@@ -83,6 +85,15 @@ class HighsBackend(Backend):
             # a MIP start: HiGHS checks it (and repairs a partial one) before branching
             h.setSolution(model.num_cols, np.arange(model.num_cols, dtype=np.int32),
                           np.asarray(start, dtype=np.float64))
+        if on_incumbent is not None and model.is_mip:
+            def improved(e: Any) -> None:
+                out = e.data_out
+                bound = float(out.mip_dual_bound)
+                on_incumbent(float(out.objective_function_value),
+                             np.array(out.mip_solution, dtype=np.float64),
+                             bound if math.isfinite(bound) else None)
+
+            h.cbMipImprovingSolution.subscribe(improved)
         h.run()
         status = h.getModelStatus()
         if status == highspy.HighsModelStatus.kUnboundedOrInfeasible:

@@ -44,6 +44,7 @@ import numpy as np
 from procure.backends.base import (
     Backend,
     Capabilities,
+    IncumbentCallback,
     SolveOptions,
     SolveOutcome,
     Status,
@@ -96,7 +97,8 @@ class ScipBackend(Backend):
 
 
     def solve(self, model: ModelArrays, options: SolveOptions, *,
-              start: FloatArray | None = None) -> SolveOutcome:
+              start: FloatArray | None = None,
+              on_incumbent: IncumbentCallback | None = None) -> SolveOutcome:
         from ortools.linear_solver.python import model_builder_helper as mbh
 
         t0 = time.perf_counter()
@@ -370,7 +372,8 @@ class CpSatBackend(Backend):
         return None
 
     def solve(self, model: ModelArrays, options: SolveOptions, *,
-              start: FloatArray | None = None) -> SolveOutcome:
+              start: FloatArray | None = None,
+              on_incumbent: IncumbentCallback | None = None) -> SolveOutcome:
         from ortools.sat.python import cp_model
 
         t0 = time.perf_counter()

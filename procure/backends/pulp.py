@@ -41,6 +41,7 @@ import numpy as np
 from procure.backends.base import (
     Backend,
     Capabilities,
+    IncumbentCallback,
     SolveOptions,
     SolveOutcome,
     Status,
@@ -86,7 +87,8 @@ class CbcBackend(Backend):
 
 
     def solve(self, model: ModelArrays, options: SolveOptions, *,
-              start: FloatArray | None = None) -> SolveOutcome:
+              start: FloatArray | None = None,
+              on_incumbent: IncumbentCallback | None = None) -> SolveOutcome:
         t0 = time.perf_counter()
         path = _cbc_path()
         if path is None:

@@ -149,7 +149,8 @@ class MovementModel(RunModel[Compiled, Formulation, MovementPlan, MovementEvalua
         return result.metrics(evaluation)
 
 
-def solve(scenario: Scenario, *, solver: str = "highs", options: SolveOptions | None = None,
+def solve(scenario: Scenario, *, solver: str | Backend = "highs",
+          options: SolveOptions | None = None,
           start: bool = True, budget: Budget | None = None) -> MovementRecord:
     """Plan the scenario's movements through the run pipeline; build and solve timed
     separately; the plan read back is replayed by the independent evaluator."""

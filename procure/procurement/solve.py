@@ -133,7 +133,7 @@ def solve(
     scenario: Scenario,
     *,
     mode: Mode = "joint",
-    solver: str = "highs",
+    solver: str | Backend = "highs",
     options: SolveOptions | None = None,
     formulation: FormulationOptions | None = None,
     warm_start: bool | None = None,

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from procure.backends import SolveOptions
+from procure.backends import Backend, SolveOptions
 from procure.common import input_hash
 from procure.procurement.compile import compile_scenario
 from procure.procurement.evaluate import Evaluation
@@ -279,7 +279,7 @@ class Study:
 def study(
     scenario: Scenario,
     *,
-    solver: str = "highs",
+    solver: str | Backend = "highs",
     options: SolveOptions | None = None,
     formulation: FormulationOptions | None = None,
     budget: Budget | None = None,

@@ -152,6 +152,10 @@ def run(
                               backend.version(), f"{backend.name} failed: "
                               f"{type(exc).__name__}: {exc}")
         outcome = with_start(outcome, start)
+        if outcome.stopped_by == Stop.INTERRUPT:  # the solver stopped on the user's request
+            record = _record(model, scenario, comp, formulation, outcome, start, clock, opts,
+                             started, input_hash, notes, budget_ctx, interrupted=True)
+            raise RunInterrupted(record)
         if outcome.status == Status.INFEASIBLE:
             outcome = _second_opinion(model, formulation, backend, budget_ctx, outcome, clock,
                                       notes)

@@ -134,8 +134,12 @@ def test_movements_limit_without_incumbent_reports_the_trivial_plan() -> None:
 
 
 def test_interrupt_returned_by_the_solver_keeps_the_incumbent(tutorial: Scenario) -> None:
-    rec = checked(run(ProcurementModel(warm_start=False), tutorial,
-                      solver=ScriptedBackend(at_limit(Stop.INTERRUPT))))
+    """A solver that stops on the user's request returns its incumbent: the run stops
+    too (RunInterrupted, a KeyboardInterrupt), carrying the plan, evaluated."""
+    with pytest.raises(RunInterrupted) as info:
+        run(ProcurementModel(warm_start=False), tutorial,
+            solver=ScriptedBackend(at_limit(Stop.INTERRUPT)))
+    rec = checked(info.value.record)
     assert rec.status == Status.FEASIBLE and rec.stopped_by == Stop.INTERRUPT
 
 
