@@ -31,6 +31,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from procure.backends import SolveOptions, Status
 from procure.errors import OutputError, ProcureError, ScenarioError, SolverUnavailableError
@@ -188,7 +189,8 @@ def _solve_and_report(path_label: str, scenario_loader: Any, solver: Solver,
             written = write_results(out_dir, summary, tables, force=force, inputs=inputs)
         except OutputError as e:  # the folder changed during the solve, disk full, ...
             _fail(EXIT_INVALID, f"--out: {e}")
-        out.print(f"results written to {written}", highlight=False, soft_wrap=True)
+        out.print(f"results written to {escape(str(written))}", highlight=False,
+                  soft_wrap=True)
     return EXIT_OK
 
 
@@ -235,7 +237,7 @@ def validate(file: Annotated[Path, typer.Argument(help="Scenario (YAML or JSON).
         text += (f"; logistics: {len(lg.locations)} locations, {len(lg.links)} links, "
                  f"{len(lg.lift)} lift fleets, {len(lg.movements)} movements over "
                  f"{lg.horizon_days} days")
-    out.print(text, highlight=False, soft_wrap=True)
+    out.print(escape(text), highlight=False, soft_wrap=True)
     _warn(s)
 
 
@@ -308,7 +310,8 @@ def import_orlib(
     except ScenarioError as e:
         _invalid(e)
     save_scenario(s, output)
-    out.print(f"wrote {output}: {len(s.programs)} programs, {len(s.members)} members",
+    out.print(f"wrote {escape(str(output))}: {len(s.programs)} programs, {len(s.members)} "
+              "members",
               highlight=False)
 
 
