@@ -11,9 +11,11 @@ names the offending field or place and quotes the offending value, cut to
   safe loader otherwise), and anchors (``&ref``) and aliases (``*ref``) are
   refused from the parser's events, before anything is built, so a "billion
   laughs" document cannot expand;
-- collections nested deeper than :data:`MAX_DEPTH` levels are refused before they
-  are built (YAML: from the events; JSON: from a scan of the text), well below
-  Python's recursion limit;
+- collections nested deeper than :data:`MAX_DEPTH` levels are refused, well below
+  Python's recursion limit: JSON from a scan of the text before parsing; YAML from
+  the events as they are composed (pure-Python loader) or read (C loader, whenever
+  the text holds an ``&`` or ``*``), else on the data the C loader built, whose
+  composer is C code bounded by libyaml's own limit of 1 000 levels;
 - integers with more than :data:`MAX_INT_DIGITS` digits are refused before they
   are converted (no valid field comes near; Python refuses more than 4 300).
 """
@@ -67,12 +69,21 @@ _TOO_DEEP = f"nesting deeper than {MAX_DEPTH} levels"
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_\-]{0,63}\Z")
 
 
-def _loc(loc: tuple[int | str, ...]) -> str:
+_UNION_TAG = re.compile(r"(literal|dict|list|tuple|set|constrained-\w+|function-\w+)\[.*\]\Z",
+                        re.DOTALL)
+
+
+def _loc(loc: tuple[int | str, ...], keep_last: bool = True) -> str:
     """``programs[2].unit_cost`` from a pydantic location. Keys that are not plain
     words (empty, long, with dots, spaces or control characters) are quoted in
-    brackets, so every path names its place: ``programs[0]['']``."""
+    brackets, so every path names its place: ``programs[0]['']``. The union branch
+    pydantic names inside a path (``key.literal['gdp']``) is left out (the last part
+    too unless ``keep_last``: there it may be a user's unknown key)."""
     out = ""
-    for part in loc:
+    for i, part in enumerate(loc):
+        last = i == len(loc) - 1
+        if isinstance(part, str) and (not last or not keep_last) and _UNION_TAG.match(part):
+            continue
         if isinstance(part, int):
             out += f"[{part}]"
         elif part == "[key]":
@@ -97,7 +108,7 @@ def problems_from_validation(err: ValidationError) -> list[Problem]:
     """Turn pydantic's errors into path-named problems quoting the offending value."""
     problems: list[Problem] = []
     for e in err.errors(include_url=False):
-        path = _loc(tuple(e["loc"]))
+        path = _loc(tuple(e["loc"]), keep_last=e["type"] in ("extra_forbidden", "missing"))
         msg = str(e["msg"]).removeprefix("Value error, ")
         if e["type"] == "value_error" and not path:
             # cross-reference checks already name their paths, one per line
@@ -119,6 +130,24 @@ def problems_from_validation(err: ValidationError) -> list[Problem]:
     return problems
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a document is built.
+
+    Building millions of containers triggers a full collection again and again, each
+    over every object built so far: on a 64 MiB YAML scenario that is three quarters
+    of the parse time and half the validation time. A parsed document and its
+    validated models are trees (aliases are refused), so the pause leaves no garbage
+    behind; the collector's previous state is restored."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def scenario_from_data(data: Any, source: str | None = None) -> Scenario:
     """Validate a parsed document into a :class:`Scenario`."""
     if not isinstance(data, Mapping):
@@ -126,7 +155,8 @@ def scenario_from_data(data: Any, source: str | None = None) -> Scenario:
             [Problem("", f"the document must be a mapping, got {type(data).__name__}")], source
         )
     try:
-        return Scenario.model_validate(data)
+        with _gc_paused():  # millions of model objects on a large file: see _gc_paused
+            return Scenario.model_validate(data)
     except ValidationError as err:
         raise ScenarioError(problems_from_validation(err), source) from None
     except RecursionError:  # last resort: parse_text refuses such nesting before this
@@ -308,14 +338,50 @@ def _check_events(text: str, loader_cls: type[Any]) -> None:
 
 
 def _load_yaml(text: str, loader_cls: type[Any]) -> tuple[Any, int]:
-    """The single document in ``text`` and the count of over-long integers in it."""
-    if loader_cls is not _NoAliasSafeLoader:
+    """The single document in ``text`` and the count of over-long integers in it.
+
+    The pure-Python loader checks anchors, aliases and depth on each node's event as it
+    composes. With the C loader, whose composer cannot be hooked, the events are read
+    once beforehand (:func:`_check_events`) whenever the text holds an ``&`` or a
+    ``*``: YAML has no anchor or alias without them. Otherwise the document is built
+    directly (libyaml itself refuses nesting beyond 1 000 levels, its composer is C
+    code and PyYAML's constructor is iterative: nothing recurses in Python) and
+    :func:`_data_depth` checks the depth before the data is returned. That saves the
+    event pass, a quarter of the load time of a large file.
+    """
+    checked = loader_cls is _NoAliasSafeLoader
+    if not checked and ("&" in text or "*" in text):
         _check_events(text, loader_cls)
+        checked = True
     loader = loader_cls(text)
     try:
-        return loader.get_single_data(), int(loader.huge_ints)
+        data = loader.get_single_data()
+        huge = int(loader.huge_ints)
     finally:
         loader.dispose()
+    if not checked and _data_depth(data) > MAX_DEPTH:
+        raise _Refused(_TOO_DEEP)
+    return data, huge
+
+
+def _data_depth(data: Any) -> int:
+    """Nesting depth of parsed data (a mapping of scalars is 1), by an iterative walk
+    that stops as soon as the depth passes :data:`MAX_DEPTH`."""
+    nested = (dict, list, tuple, set, frozenset)
+    best = 0
+    stack: list[tuple[Any, int]] = [(data, 1)] if type(data) in nested else []
+    pop, push = stack.pop, stack.append
+    while stack:
+        value, depth = pop()
+        if depth > best:
+            best = depth
+            if best > MAX_DEPTH:
+                break
+        children = value.values() if type(value) is dict else value
+        for child in children:
+            if type(child) in nested:
+                push((child, depth + 1))
+    return best
 
 
 # ---------------------------------------------------------------------------------------
@@ -357,23 +423,6 @@ def _load_json(text: str) -> tuple[Any, int]:
     return json.loads(text, parse_int=parse_int), huge
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a document is built.
-
-    Building millions of containers triggers a full collection again and again, each
-    over every object built so far: on a 64 MiB YAML scenario that is three quarters
-    of the load time. A parsed document is a tree (aliases are refused), so the pause
-    leaves no garbage behind; the collector's previous state is restored."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
 def parse_text(text: str, fmt: str, source: str | None = None) -> Any:
     """Parse YAML or JSON text into plain data; any failure (syntax, anchors and aliases,
     nesting beyond :data:`MAX_DEPTH`, integers beyond :data:`MAX_INT_DIGITS` digits)
@@ -390,7 +439,8 @@ def parse_text(text: str, fmt: str, source: str | None = None) -> Any:
     except RecursionError:  # last resort: the depth checks above come first
         raise ScenarioError([Problem("", f"malformed {fmt.upper()}: {_TOO_DEEP}")],
                             source) from None
-    except (ValueError, TypeError, OverflowError, UnicodeError) as err:
+    except (ValueError, TypeError, OverflowError, UnicodeError, LookupError,
+            AttributeError) as err:  # a constructor failing outside construct_object
         raise ScenarioError([Problem("", f"malformed {fmt.upper()}: {_cap(str(err))}")],
                             source) from None
     if huge:
@@ -427,6 +477,9 @@ def _decode(raw: bytes, src: str) -> str:
 
 def _read(p: Path, src: str) -> bytes:
     """The bytes of the scenario file ``p``; every failure is a :class:`ScenarioError`."""
+    if "\x00" in src:
+        raise ScenarioError([Problem("", f"cannot read {quote(src)}: the path holds a NUL "
+                                         "character")], quote(src))
     try:
         if p.is_dir():
             raise ScenarioError([Problem("", f"{src} is a directory, not a scenario file")],

@@ -11,6 +11,7 @@ from collections.abc import Collection, Iterable
 from typing import TYPE_CHECKING
 
 from procure.errors import Problem
+from procure.schema.base import MAX_KEY_SPREAD
 
 if TYPE_CHECKING:
     from procure.schema.scenario import CostShare, Scenario
@@ -72,7 +73,30 @@ def cross_reference_problems(s: Scenario) -> list[Problem]:
                              "capability", cap, caps)
                 )
 
+    gdp = {m.id: m.gdp for m in s.members}
+
+    def key_spread_ok(path: str, cs: CostShare) -> None:
+        """A key rule's positive weights span at most MAX_KEY_SPREAD (checked on the whole
+        key: which members meet in a launch is the plan's choice)."""
+        if cs.rule != "key":
+            return
+        weights = dict(cs.key) if isinstance(cs.key, dict) else gdp
+        positive = {m: w for m, w in weights.items() if w > 0}
+        if len(positive) < 2:
+            return
+        lo = min(positive, key=positive.__getitem__)
+        hi = max(positive, key=positive.__getitem__)
+        if positive[hi] > MAX_KEY_SPREAD * positive[lo]:
+            where = f"{path}.key" if isinstance(cs.key, dict) else (
+                f"members[{[m.id for m in s.members].index(lo)}] (id {lo!r}).gdp")
+            what = "key weights" if isinstance(cs.key, dict) else f"GDPs (the key of {path})"
+            out.append(Problem(where, f"{what} span {positive[hi] / positive[lo]:.3g}: from "
+                               f"{positive[lo]:g} ({lo!r}) to {positive[hi]:g} ({hi!r}); at "
+                               f"most {MAX_KEY_SPREAD:g} is supported (the key rule's model "
+                               "scales shares by the largest over the smallest weight)"))
+
     def cost_share_ok(path: str, cs: CostShare) -> None:
+        key_spread_ok(path, cs)
         if isinstance(cs.key, dict):
             members_ok(f"{path}.key", cs.key)
         members_ok(f"{path}.caps", cs.caps)

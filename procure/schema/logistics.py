@@ -10,7 +10,24 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from procure.schema.base import Fraction, Id, NonNeg, Positive, StrictModel
+from procure.schema.base import (
+    MAX_COST_PER_TON_KM,
+    MAX_SPEED,
+    MAX_UNIT_M3,
+    MIN_SPEED,
+    MONEY_RANGE,
+    QUANTITY_RANGE,
+    TONS_RANGE,
+    UNITS_RANGE,
+    Fraction,
+    Id,
+    Money,
+    Quantity,
+    StrictModel,
+    Tons,
+    Units,
+    UnitTons,
+)
 
 Day = Annotated[int, Field(ge=0, le=3650)]
 Mode = Literal["air", "sea", "rail", "road"]
@@ -21,8 +38,11 @@ CargoClass = Literal["bulk", "oversize", "outsize", "passengers"]
 class ModeDefaults(StrictModel):
     """Speed and cost used for links that give no transit time or cost of their own."""
 
-    speed_km_per_day: Positive
-    cost_per_ton_km: NonNeg
+    speed_km_per_day: Annotated[float, Field(ge=MIN_SPEED, le=MAX_SPEED, allow_inf_nan=False)] = (
+        Field(description="Door-to-door speed, 1 to 1e5 km per day."))
+    cost_per_ton_km: Annotated[float, Field(ge=0, le=MAX_COST_PER_TON_KM,
+                                            allow_inf_nan=False)] = Field(
+        description="Transport cost per ton-km, 0 to 1e6 in the scenario's currency.")
     min_transit_days: Annotated[int, Field(ge=0, le=365)] = 1
 
 
@@ -46,9 +66,10 @@ class Location(StrictModel):
     lat: Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
     lon: Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
     kind: LocationKind
-    storage_tons: NonNeg | None = Field(default=None, description="Omitted: unlimited.")
-    throughput_tons_per_day: NonNeg | None = Field(default=None, description="Omitted: "
-                                                   "unlimited.")
+    storage_tons: Tons | None = Field(default=None, description=f"Tons stored at once "
+                                      f"({TONS_RANGE}); omitted: unlimited.")
+    throughput_tons_per_day: Tons | None = Field(default=None, description="Tons handled per "
+                                                 f"day ({TONS_RANGE}); omitted: unlimited.")
     mog: Annotated[int, Field(ge=0, le=10_000)] | None = Field(
         default=None, description="Airbases: aircraft on the ground at once (maximum on ground).")
     turns_per_day: Annotated[float, Field(gt=0, le=24, allow_inf_nan=False)] = Field(
@@ -73,8 +94,9 @@ class Item(StrictModel):
 
     id: Id
     name: str = ""
-    unit_tons: Positive
-    unit_m3: NonNeg = 0.0
+    unit_tons: UnitTons = Field(description="Mass of one unit, 1e-3 to 1e6 t.")
+    unit_m3: Annotated[float, Field(ge=0, le=MAX_UNIT_M3, allow_inf_nan=False)] = Field(
+        default=0.0, description="Volume of one unit, 0 to 1e6 cubic metres.")
     cargo_class: CargoClass = "bulk"
 
 
@@ -84,7 +106,7 @@ class Stock(StrictModel):
     owner: Id
     location: Id
     item: Id
-    quantity: NonNeg
+    quantity: Units = Field(description=f"Units held ({UNITS_RANGE}).")
     kind: Literal["prepositioned", "home"] = "home"
 
 
@@ -94,7 +116,8 @@ class CrossServicing(StrictModel):
     provider: Id
     receiver: Id
     items: list[Id] | None = None
-    price_per_unit: NonNeg = 0.0
+    price_per_unit: Money = Field(default=0.0, description=f"Price per unit drawn "
+                                  f"({MONEY_RANGE}).")
 
 
 class Link(StrictModel):
@@ -105,9 +128,10 @@ class Link(StrictModel):
     destination: Id
     mode: Mode
     transit_days: Annotated[int, Field(ge=0, le=365)] | None = None
-    cost_per_ton: NonNeg | None = None
-    capacity_tons_per_day: NonNeg | None = Field(default=None, description="Omitted: "
-                                                 "unlimited.")
+    cost_per_ton: Money | None = Field(default=None, description=f"Cost per ton carried "
+                                       f"({MONEY_RANGE}); omitted: from distance and mode.")
+    capacity_tons_per_day: Tons | None = Field(default=None, description="Tons per day "
+                                               f"({TONS_RANGE}); omitted: unlimited.")
     bidirectional: bool = True
 
 
@@ -117,18 +141,20 @@ class LiftAsset(StrictModel):
     id: Id
     type: str = ""
     mode: Mode
-    payload_tons: Positive
+    payload_tons: UnitTons = Field(description="Payload of one vehicle, 1e-3 to 1e6 t.")
     available: Annotated[int, Field(ge=0, le=100_000)] = Field(
         description="Vehicles available each day.")
     sorties_per_day: Annotated[float, Field(gt=0, le=24, allow_inf_nan=False)] = Field(
         default=1.0, description="Sorties each vehicle can start per day on same-day links "
         "(transit 0 days); a sortie on a longer link holds a whole vehicle for 2 x transit "
         "days (out and back), whatever this value.")
-    cost_per_sortie: NonNeg = 0.0
+    cost_per_sortie: Money = Field(default=0.0, description=f"Cost of one sortie "
+                                   f"({MONEY_RANGE}).")
     owner: Id | None = Field(default=None, description="Owning member; omitted: a pooled fleet.")
-    entitlements: dict[Id, NonNeg] = Field(
+    entitlements: dict[Id, Units] = Field(
         default_factory=dict, description="Pooled fleet: sorties each member may use over "
-        "the plan (like SAC's flight-hour shares); none listed: open to every member.")
+        f"the plan ({UNITS_RANGE}; like SAC's flight-hour shares); none listed: open to every "
+        "member.")
 
 
 class Movement(StrictModel):
@@ -144,7 +170,7 @@ class Movement(StrictModel):
     id: Id
     member: Id
     item: Id
-    quantity: Positive
+    quantity: Quantity = Field(description=f"Units to move ({QUANTITY_RANGE}).")
     destination: Id
     origin: Id | None = Field(default=None, description="A location holding stock the member "
                               "may use; omitted: any such stock.")
@@ -180,12 +206,12 @@ class Logistics(StrictModel):
     links: list[Link] = Field(default_factory=list)
     lift: list[LiftAsset] = Field(default_factory=list)
     movements: list[Movement] = Field(default_factory=list)
-    late_penalty_per_ton_day: NonNeg | None = Field(
-        default=None, description="Penalty per ton, day late and priority level; omitted: "
-        "above any transport cost.")
-    shortfall_penalty_per_ton: NonNeg | None = Field(
-        default=None, description="Penalty per ton not delivered by RDD; omitted: above any "
-        "lateness.")
+    late_penalty_per_ton_day: Money | None = Field(
+        default=None, description="Penalty per ton, day late and priority level "
+        f"({MONEY_RANGE}); omitted: above any transport cost.")
+    shortfall_penalty_per_ton: Money | None = Field(
+        default=None, description=f"Penalty per ton not delivered by RDD ({MONEY_RANGE}); "
+        "omitted: above any lateness.")
 
     def mode_defaults(self, mode: Mode) -> ModeDefaults:
         """Speed and cost of ``mode``: the scenario's override, else the default."""

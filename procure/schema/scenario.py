@@ -12,7 +12,21 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from procure.schema.base import Fraction, Id, NonNeg, Positive, StrictModel, Year
+from procure.schema.base import (
+    MONEY_RANGE,
+    QUANTITY_RANGE,
+    UNITS_RANGE,
+    Fraction,
+    Gdp,
+    Id,
+    KeyWeight,
+    Money,
+    PositiveMoney,
+    Quantity,
+    StrictModel,
+    Units,
+    Year,
+)
 from procure.schema.logistics import Logistics
 
 
@@ -70,14 +84,16 @@ class Member(StrictModel):
 
     id: Id
     name: str = ""
-    gdp: NonNeg = Field(description="GDP in the scenario's GDP unit; the default cost-share key.")
+    gdp: Gdp = Field(description="GDP in the scenario's GDP unit (0 to 1e15); the default "
+                     "cost-share key.")
     defence_spending_pct_gdp: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)] | None = (
         None
     )
-    budgets: dict[Year, NonNeg] | None = Field(
+    budgets: dict[Year, Money] | None = Field(
         default=None,
-        description="Money available for procurement per fiscal year; when given, every "
-        "horizon year must be listed. Omitted: the member has no budget limit.",
+        description=f"Money available for procurement per fiscal year ({MONEY_RANGE}); "
+        "when given, every horizon year must be listed. Omitted: the member has no budget "
+        "limit.",
     )
     constraints: NationalConstraints = Field(default_factory=NationalConstraints)
 
@@ -100,7 +116,8 @@ class Requirement(StrictModel):
 
     member: Id
     capability: Id
-    quantity: Positive
+    quantity: Quantity = Field(description=f"Units needed by the end of by_year, cumulative "
+                               f"({QUANTITY_RANGE}).")
     by_year: Year
 
 
@@ -115,7 +132,10 @@ class CostShare(StrictModel):
     """
 
     rule: Literal["proportional", "key", "equal"] = "proportional"
-    key: Literal["gdp"] | dict[Id, Positive] = "gdp"
+    key: Literal["gdp"] | dict[Id, KeyWeight] = Field(
+        default="gdp", description="key rule only: \"gdp\", or a weight per member (1e-6 to "
+        "1e15, any unit: the weights are normalised over the participants). The positive "
+        "weights (or GDPs) may span at most 1e6 from the smallest to the largest.")
     caps: dict[Id, Fraction] = Field(default_factory=dict)
     floors: dict[Id, Fraction] = Field(default_factory=dict)
     tolerance: Annotated[float, Field(ge=0.001, le=0.5, allow_inf_nan=False)] = Field(
@@ -137,17 +157,22 @@ class Program(StrictModel):
         description="Share of the program's work placed in each member's industry "
         "(sums to 1). Omitted: all work goes to the lead nation.",
     )
-    nrc: dict[Year, NonNeg] = Field(
+    nrc: dict[Year, Money] = Field(
         default_factory=dict,
-        description="Non-recurring cost (development, tooling) by the fiscal year it falls in.",
+        description="Non-recurring cost (development, tooling) by the fiscal year it falls in "
+        f"({MONEY_RANGE} per year).",
     )
-    unit_cost: NonNeg
-    unit_cost_by_member: dict[Id, NonNeg] = Field(default_factory=dict)
-    capacity_per_year: NonNeg | None = Field(
-        default=None, description="Units the program can deliver per year; omitted: unlimited."
+    unit_cost: Money = Field(description=f"Price of one unit ({MONEY_RANGE}).")
+    unit_cost_by_member: dict[Id, Money] = Field(
+        default_factory=dict, description=f"Prices that differ by member ({MONEY_RANGE}).")
+    capacity_per_year: Units | None = Field(
+        default=None, description=f"Units the program can deliver per year ({UNITS_RANGE}); "
+        "omitted: unlimited."
     )
     first_delivery_year: Year | None = None
-    min_production_run: NonNeg = 0.0
+    min_production_run: Units = Field(
+        default=0.0, description=f"Fewest units a launched program delivers in total "
+        f"({UNITS_RANGE}).")
     min_participants: Annotated[int, Field(ge=1, le=1000)] = 1
     eligible: list[Id] | None = Field(
         default=None, description="Members that may join; omitted: every member."
@@ -186,10 +211,11 @@ class Scenario(StrictModel):
     cost_share: CostShare = Field(default_factory=CostShare)
     logistics: Logistics | None = Field(
         default=None, description="Basing, stocks, transport, lift and movement requirements.")
-    shortfall_penalty: Positive | None = Field(
+    shortfall_penalty: PositiveMoney | None = Field(
         default=None,
-        description="Penalty per unit of unmet requirement; omitted: a bound that exceeds the "
-        "cost of any plan without shortfall.",
+        description="Penalty per unit of unmet requirement (above 0, up to 1e12 in the "
+        "scenario's currency); omitted: a bound that exceeds the cost of any plan without "
+        "shortfall.",
     )
 
     @model_validator(mode="after")

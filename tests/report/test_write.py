@@ -228,7 +228,8 @@ def test_manifest_lists_every_file_and_same_input_is_byte_identical(tmp_path: Pa
     a, b = write(tmp_path / "a"), write(tmp_path / "b")
     m = read_manifest(a)
     assert m.format_version == 1 and m.procure_version and m.created.endswith("Z")
-    assert [f.name for f in m.files] == ["big.csv", "columns.csv", "run.json", "small.csv", "summary.json"]
+    assert [f.name for f in m.files] == ["big.csv", "columns.csv", "run.json", "small.csv",
+                                         "summary.json"]
     for f in m.files:
         data = (a / f.name).read_bytes()
         assert f.bytes == len(data) and f.sha256 == hashlib.sha256(data).hexdigest()
