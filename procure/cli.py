@@ -151,8 +151,8 @@ def _solve_and_report(path_label: str, scenario_loader: Any, solver: Solver,
                             "and no logistics movements)")
     if time_limit is None:
         time_limit = DEFAULT_TIME_LIMIT
-        out.print(f"no --time-limit given: the run stops after {DEFAULT_TIME_LIMIT:g} s and "
-                  "reports what it has, with its gap", highlight=False)
+        out.print(f"no --time-limit given: stops after {DEFAULT_TIME_LIMIT:g} s, reporting "
+                  "its gap", highlight=False, soft_wrap=True)
     budget = Budget(time_limit)  # the whole command's: every solve draws from it
     # each solve in a worker process: the wall clock and Ctrl-C stay with this process
     backend = Isolated(get_backend(solver.value))
