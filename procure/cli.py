@@ -57,6 +57,19 @@ class Solver(StrEnum):
     cpsat = "cpsat"
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Logs to whatever ``sys.stderr`` is when a record is written (not when the
+    handler was made), so a replaced stderr never receives records after it closed."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
 def _version(value: bool) -> None:
     if value:
         from procure.run.record import procure_version
@@ -77,10 +90,12 @@ def _global(
     """Joint procurement planning for multinational alliances."""
     global _debug
     _debug = debug
+    logger = logging.getLogger("procure")
+    for old in [h for h in logger.handlers if isinstance(h, _StderrHandler)]:
+        logger.removeHandler(old)  # one command, one handler (the app may run again)
     if verbose:
-        handler = logging.StreamHandler(sys.stderr)
+        handler = _StderrHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s"))
-        logger = logging.getLogger("procure")
         logger.addHandler(handler)
         logger.setLevel(logging.INFO if verbose == 1 else logging.DEBUG)
 
