@@ -291,7 +291,7 @@ if _CLoader is not None:
 
     class _NoAliasCSafeLoader(_CLoader):  # type: ignore[misc, valid-type]
         """libyaml's C safe loader (C parser and composer, Python constructors); anchors,
-        aliases and depth are checked on the events first (:func:`_check_events`)."""
+        aliases and depth are checked as :func:`_load_yaml` says."""
 
         huge_ints = 0
         construct_object = _construct_object_guarded(yaml.CSafeLoader.construct_object)
