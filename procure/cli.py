@@ -34,7 +34,13 @@ from rich.console import Console
 from rich.markup import escape
 
 from procure.backends import SolveOptions, Status
-from procure.errors import OutputError, ProcureError, ScenarioError, SolverUnavailableError
+from procure.errors import (
+    ModelRangeError,
+    OutputError,
+    ProcureError,
+    ScenarioError,
+    SolverUnavailableError,
+)
 
 EXIT_OK, EXIT_ERROR, EXIT_INVALID, EXIT_INFEASIBLE, EXIT_NO_SOLUTION = 0, 1, 2, 3, 4
 EXIT_INTERRUPTED = 130
@@ -70,6 +76,13 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         pass
 
 
+class _LowerLevelFormatter(logging.Formatter):
+    """``warning: ...``, like the CLI's own lines."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return super().format(record).replace(record.levelname, record.levelname.lower(), 1)
+
+
 def _version(value: bool) -> None:
     if value:
         from procure.run.record import procure_version
@@ -93,11 +106,14 @@ def _global(
     logger = logging.getLogger("procure")
     for old in [h for h in logger.handlers if isinstance(h, _StderrHandler)]:
         logger.removeHandler(old)  # one command, one handler (the app may run again)
+    handler = _StderrHandler()
     if verbose:
-        handler = _StderrHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s"))
-        logger.addHandler(handler)
         logger.setLevel(logging.INFO if verbose == 1 else logging.DEBUG)
+    else:  # the library's warnings only, as the CLI's own warning lines
+        handler.setFormatter(_LowerLevelFormatter("%(levelname)s: %(message)s"))
+        logger.setLevel(logging.WARNING)
+    logger.addHandler(handler)
 
 
 def _fail(code: int, message: str) -> NoReturn:
@@ -199,6 +215,8 @@ def _solve_and_report(path_label: str, scenario_loader: Any, solver: Solver,
             tables.update({f"movement_{k}": v for k, v in mr.tables.items()})
     except SolverUnavailableError as e:
         _fail(EXIT_ERROR, str(e))
+    except ModelRangeError as e:  # valid fields whose model no solver can take
+        _invalid(e)
     if out_dir is not None:
         try:
             written = write_results(out_dir, summary, tables, force=force, inputs=inputs)
@@ -254,6 +272,27 @@ def validate(file: Annotated[Path, typer.Argument(help="Scenario (YAML or JSON).
                  f"{lg.horizon_days} days")
     out.print(escape(text), highlight=False, soft_wrap=True)
     _warn(s)
+    _warn_numerics(s)
+
+
+def _warn_numerics(s: Any) -> None:
+    """Build each model the scenario holds and check its coefficients as a solve would:
+    a model no solver can take is exit 2; a doubtful one is a warning."""
+    from procure.logistics.solve import MovementModel
+    from procure.procurement.solve import ProcurementModel
+    from procure.run.pipeline import check_numerics
+
+    models: list[Any] = []
+    if s.programs or s.requirements:
+        models += [ProcurementModel(), ProcurementModel(mode="alone")]
+    if s.logistics is not None and s.logistics.movements:
+        models.append(MovementModel())
+    try:
+        for model in models:
+            for note in check_numerics(model, s):
+                sys.stderr.write(f"warning: {note}\n")
+    except ModelRangeError as e:
+        _invalid(e)
 
 
 @app.command()

@@ -108,6 +108,13 @@ class ScenarioError(ProcureError):
         super().__init__("\n".join(lines))
 
 
+class ModelRangeError(ScenarioError):
+    """A scenario passed validation, but the model built from it holds a coefficient no
+    solver can take (beyond HiGHS's own limits: refused, dropped or read as infinite;
+    :mod:`procure.lp.numerics`). The one problem names the scenario fields the
+    coefficient comes from, the model family and the value."""
+
+
 class SolverUnavailableError(ProcureError):
     """The requested backend is not installed or cannot solve this kind of model."""
 

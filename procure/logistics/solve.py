@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -92,6 +93,26 @@ class MovementModel(RunModel[Compiled, Formulation, MovementPlan, MovementEvalua
     variant = "movements"
     tables_spec = result.SPECS
     metric_units = result.METRIC_UNITS
+    sources = MappingProxyType({  # families of models/logistics.md sections 4 and 6
+        "flow": "logistics.links[].cost_per_ton, logistics.items[].unit_tons, "
+                "logistics.modes.*.cost_per_ton_km",
+        "sorties": "logistics.lift[].cost_per_sortie, logistics.lift[].payload_tons",
+        "draw": "logistics.cross_servicing[].price_per_unit, logistics.stocks[].quantity",
+        "short": "logistics.shortfall_penalty_per_ton, logistics.movements[].quantity",
+        "deliver": "logistics.late_penalty_per_ton_day",
+        "(2) demand": "logistics.movements[].quantity",
+        "(3) stock": "logistics.stocks[].quantity",
+        "(4) link capacity": "logistics.links[].capacity_tons_per_day, "
+                             "logistics.items[].unit_tons",
+        "(5) throughput": "logistics.locations[].throughput_tons_per_day",
+        "(6) storage": "logistics.locations[].storage_tons",
+        "(7) lift payload": "logistics.lift[].payload_tons, logistics.items[].unit_tons",
+        "(7b) movement payload": "logistics.lift[].payload_tons, logistics.items[].unit_tons",
+        "(8) fleet": "logistics.lift[].available, logistics.lift[].sorties_per_day",
+        "(9) entitlement": "logistics.lift[].entitlements",
+        "(10) MOG departures": "logistics.locations[].mog",
+        "(10) MOG landings": "logistics.locations[].mog",
+    })
 
     def compile(self, scenario: Scenario) -> Compiled:
         return compile_scenario(scenario)

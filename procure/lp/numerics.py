@@ -269,7 +269,15 @@ _LIMIT = {"matrix": MAX_MATRIX, "integer": MAX_INTEGER_RATIO, "cost": MAX_COST,
           "bound": MAX_BOUND, "rhs": MAX_BOUND, "term": MAX_TERM}
 
 
-def _beyond_highs(model: ModelArrays, rep: CoefficientReport) -> str | None:
+@dataclass(frozen=True)
+class Finding:
+    """The first value of a model out of range: its family and a one-line message."""
+
+    family: str
+    message: str
+
+
+def _beyond_highs(model: ModelArrays, rep: CoefficientReport) -> Finding | None:
     """The first value HiGHS itself refuses, drops or reads as infinite, if any."""
     hard = (("matrix", HIGHS_LARGE_MATRIX_VALUE, "large_matrix_value", "refuses the model"),
             ("cost", HIGHS_INFINITE_COST, "infinite_cost", "reads it as infinite"),
@@ -278,14 +286,47 @@ def _beyond_highs(model: ModelArrays, rep: CoefficientReport) -> str | None:
     for kind, limit, option, effect in hard:
         for e in rep.of(kind):
             if e.largest >= limit:
-                return (f"{model.name}: {_WHAT[kind]} {e.largest:.6g} in family {e.family!r} "
-                        f"({e.at}) is at or beyond HiGHS's {option} ({limit:g}): HiGHS "
-                        f"{effect}")
+                return Finding(e.family, f"{model.name}: {_WHAT[kind]} {e.largest:.6g} in "
+                               f"family {e.family!r} ({e.at}) is at or beyond HiGHS's {option} "
+                               f"({limit:g}): HiGHS {effect}")
     for e in rep.of("matrix"):
         if e.count and e.smallest <= HIGHS_SMALL_MATRIX_VALUE:
-            return (f"{model.name}: matrix entry {e.smallest:.6g} in family {e.family!r} is at "
-                    f"or below HiGHS's small_matrix_value ({HIGHS_SMALL_MATRIX_VALUE:g}): "
-                    "HiGHS drops it as zero")
+            return Finding(e.family, f"{model.name}: matrix entry {e.smallest:.6g} in family "
+                           f"{e.family!r} is at or below HiGHS's small_matrix_value "
+                           f"({HIGHS_SMALL_MATRIX_VALUE:g}): HiGHS drops it as zero")
+    return None
+
+
+def find_problem(model: ModelArrays, report: CoefficientReport | None = None, *,
+                 limits: Literal["sound", "highs"] = "sound") -> Finding | None:
+    """The first value of ``model`` out of range, with its family (:func:`check_coefficients`
+    says which ranges, in which order)."""
+    rep = report if report is not None else coefficient_report(model)
+    for e in rep.entries:
+        if e.nonfinite:
+            return Finding(e.family, f"{model.name}: {e.nonfinite} {_WHAT[e.kind]}(s) in "
+                           f"family {e.family!r} are not finite numbers")
+    hard = _beyond_highs(model, rep)
+    if hard is not None or limits == "highs":
+        return hard
+    for kind in ("matrix", "integer", "cost", "bound", "rhs", "term"):
+        for e in rep.of(kind):
+            if e.largest > _LIMIT[kind]:
+                return Finding(e.family, f"{model.name}: {_WHAT[kind]} {e.largest:.6g} in "
+                               f"family {e.family!r} ({e.at}) is beyond the sound limit "
+                               f"{_LIMIT[kind]:g}")
+    for e in rep.of("matrix"):
+        if e.count and e.smallest < MIN_MATRIX:
+            return Finding(e.family, f"{model.name}: matrix entry {e.smallest:.6g} in family "
+                           f"{e.family!r} is below the sound limit {MIN_MATRIX:g}")
+    ratio = rep.ratio("matrix")
+    if ratio > MAX_MATRIX_RATIO:
+        big = max(rep.of("matrix"), key=lambda e: e.largest)
+        small = min((e for e in rep.of("matrix") if e.count), key=lambda e: e.smallest)
+        return Finding(big.family, f"{model.name}: matrix entries span a ratio of "
+                       f"{ratio:.3g}, from {small.smallest:.6g} in family {small.family!r} "
+                       f"to {big.largest:.6g} in family {big.family!r}; beyond the sound "
+                       f"ratio {MAX_MATRIX_RATIO:g}")
     return None
 
 
@@ -305,28 +346,5 @@ def check_coefficients(model: ModelArrays, report: CoefficientReport | None = No
     rounding may make the answer wrong). ``report``: a report of ``model`` already
     computed (:func:`coefficient_report`).
     """
-    rep = report if report is not None else coefficient_report(model)
-    for e in rep.entries:
-        if e.nonfinite:
-            return (f"{model.name}: {e.nonfinite} {_WHAT[e.kind]}(s) in family {e.family!r} "
-                    "are not finite numbers")
-    hard = _beyond_highs(model, rep)
-    if hard is not None or limits == "highs":
-        return hard
-    for kind in ("matrix", "integer", "cost", "bound", "rhs", "term"):
-        for e in rep.of(kind):
-            if e.largest > _LIMIT[kind]:
-                return (f"{model.name}: {_WHAT[kind]} {e.largest:.6g} in family {e.family!r} "
-                        f"({e.at}) is beyond the sound limit {_LIMIT[kind]:g}")
-    for e in rep.of("matrix"):
-        if e.count and e.smallest < MIN_MATRIX:
-            return (f"{model.name}: matrix entry {e.smallest:.6g} in family {e.family!r} is "
-                    f"below the sound limit {MIN_MATRIX:g}")
-    ratio = rep.ratio("matrix")
-    if ratio > MAX_MATRIX_RATIO:
-        big = max(rep.of("matrix"), key=lambda e: e.largest)
-        small = min((e for e in rep.of("matrix") if e.count), key=lambda e: e.smallest)
-        return (f"{model.name}: matrix entries span a ratio of {ratio:.3g}, from "
-                f"{small.smallest:.6g} in family {small.family!r} to {big.largest:.6g} in "
-                f"family {big.family!r}; beyond the sound ratio {MAX_MATRIX_RATIO:g}")
-    return None
+    found = find_problem(model, report, limits=limits)
+    return None if found is None else found.message

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from typing import Any
 
 import pandas as pd
@@ -60,6 +61,19 @@ class ProcurementModel(RunModel[Compiled, Formulation, Plan, Evaluation]):
     name = "procurement"
     tables_spec = result.SPECS
     metric_units = result.METRIC_UNITS
+    sources = MappingProxyType({  # families of models/procurement.md sections 4 and 6
+        "buy": "programs[].unit_cost, programs[].unit_cost_by_member, requirements[].quantity",
+        "launch": "programs[].nrc",
+        "shortfall": "shortfall_penalty, requirements[].quantity",
+        "(1) requirement": "requirements[].quantity",
+        "(2a) linking": "requirements[].quantity, programs[].capacity_per_year",
+        "(3a) capacity": "programs[].capacity_per_year",
+        "(4) min run": "programs[].min_production_run",
+        "(8) budget": "members[].budgets, programs[].nrc, programs[].unit_cost",
+        "(9) dependence": "members[].constraints.max_single_foreign_share",
+        "(11) global balance": "members[].constraints.workshare.min_ratio, programs[].producers",
+        "(12) aggregated capacity": "programs[].capacity_per_year",
+    })
 
     @property
     def variant(self) -> str:  # type: ignore[override]

@@ -160,6 +160,11 @@ class RunModel(ABC, Generic[CompiledT, FormulationT, PlanT, EvaluationT]):
     variant: str = ""
     tables_spec: tuple[TableSpec, ...] = ()
     metric_units: Mapping[str, str] = {}
+    sources: Mapping[str, str] = {}
+    """Per family of columns or rows (a block name without its index, as
+    :func:`procure.lp.numerics.family_of` gives it), the scenario fields its
+    coefficients come from: what the pipeline's coefficient check names when a value
+    is out of range."""
 
     @abstractmethod
     def compile(self, scenario: Scenario) -> CompiledT: ...

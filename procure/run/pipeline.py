@@ -1,6 +1,6 @@
 """The one run skeleton every model goes through.
 
-    backend -> compile -> build -> capability check -> [start] -> solve
+    backend -> compile -> build -> coefficient check -> capability check -> [start] -> solve
             -> decode -> evaluate -> [follow-up] -> tables -> RunRecord
 
 One wall-clock budget (the options' ``time_limit``) covers the whole run: the start
@@ -34,6 +34,9 @@ from procure.backends.base import (
 )
 from procure.backends.registry import get_backend
 from procure.common import input_hash as hash_scenario
+from procure.errors import ModelRangeError, Problem
+from procure.lp.model import ModelArrays
+from procure.lp.numerics import coefficient_report, find_problem
 from procure.run.model import (
     Budget,
     CompiledT,
@@ -126,6 +129,8 @@ def run(
         comp = model.compile(scenario) if compiled is None else compiled
     with clock.stage("build"):
         formulation = model.build(comp)
+    with clock.stage("check"):
+        _check_numerics(model, formulation.model, scenario, notes)
     start: Start | None = None
     refusal = backend.check_supported(formulation.model) or backend.check_options(opts)
     if refusal is not None:
@@ -170,6 +175,39 @@ def run(
     log.info("%s: %s (stopped by %s), objective %s, %.3g s", clock.label, record.status,
              record.stopped_by, record.objective, sum(record.timings.values()))
     return record
+
+
+def check_numerics(model: RunModel[Any, Any, Any, Any], scenario: Scenario) -> list[str]:
+    """Compile and build ``model`` on ``scenario`` and run the coefficient check a run
+    makes before solving (:func:`_check_numerics`): raises :class:`ModelRangeError`
+    when no solver can take the model, returns the doubts (empty when sound)."""
+    notes: list[str] = []
+    _check_numerics(model, model.build(model.compile(scenario)).model, scenario, notes,
+                    warn=False)
+    return notes
+
+
+def _check_numerics(model: RunModel[Any, Any, Any, Any], arrays: ModelArrays,
+                    scenario: Scenario, notes: list[str], *, warn: bool = True) -> None:
+    """The coefficient check of :mod:`procure.lp.numerics` before any solve: a value no
+    solver can take (beyond HiGHS's own limits) raises :class:`ModelRangeError` naming
+    the scenario fields it comes from (``model.sources``); a value beyond the sound
+    limits, where the solver answers but tolerances may make the answer wrong, becomes
+    a note on the record and a logged warning."""
+    report = coefficient_report(arrays)
+    fatal = find_problem(arrays, report, limits="highs")
+    if fatal is not None:
+        fields = model.sources.get(fatal.family, "")
+        raise ModelRangeError([Problem(fields, f"out of range for any solver: {fatal.message}; "
+                                       "rescale the scenario (e.g. its currency unit)")],
+                              scenario.name)
+    doubt = find_problem(arrays, report)
+    if doubt is not None:
+        fields = model.sources.get(doubt.family, "")
+        note = f"numerically doubtful: {doubt.message}" + (f" (from {fields})" if fields else "")
+        notes.append(note)
+        if warn:
+            log.warning("%s", note)
 
 
 def _second_opinion(model: RunModel[Any, Any, Any, Any], formulation: Any, backend: Backend,

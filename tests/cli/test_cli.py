@@ -246,3 +246,21 @@ def test_same_input_seed_threads_give_a_byte_identical_folder(tmp_path: Path,
     assert "summary.json" in runs[0] and len(runs[0]) > 5
     timings = json.loads((tmp_path / "a" / "run.json").read_text())
     assert timings and "timings" in json.dumps(timings)
+
+
+def test_a_model_out_of_solver_range_is_exit_2_naming_the_fields(tmp_path: Path) -> None:
+    """Every field valid, but the derived shortfall penalty (1e21) beyond what HiGHS
+    takes: exit 2 before any solve, the fields named, nothing written."""
+    doc = {"name": "big", "horizon": {"first_year": 2026, "last_year": 2027},
+           "members": [{"id": "A", "gdp": 1}], "capabilities": [{"id": "C"}],
+           "programs": [{"id": "P", "capability": "C", "lead": "A", "nrc": {2026: 1e12},
+                         "unit_cost": 1e12}],
+           "requirements": [{"member": "A", "capability": "C", "quantity": 1e9,
+                             "by_year": 2027}]}
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps(doc))
+    r = run("solve", str(path), "--out", str(tmp_path / "res"))
+    assert r.returncode == 2
+    assert "shortfall_penalty" in r.stderr and "infinite_cost" in r.stderr
+    assert "Traceback" not in r.stderr + r.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.json"]

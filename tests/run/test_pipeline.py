@@ -18,6 +18,7 @@ import pytest
 
 from procure.backends import Backend, Capabilities, SolveOptions, SolveOutcome, Status, Stop
 from procure.backends.highs import HighsBackend
+from procure.errors import ModelRangeError
 from procure.io import load_scenario
 from procure.lp.model import FloatArray, ModelArrays
 from procure.procurement.solve import ProcurementModel
@@ -241,3 +242,53 @@ def test_strict_infeasibility_is_confirmed_not_an_error(tutorial: Scenario) -> N
     s = Scenario.model_validate(d)
     rec = run(ProcurementModel(formulation=FormulationOptions(strict=True)), s)
     assert rec.status == Status.INFEASIBLE
+
+
+def _huge(unit_cost: float, quantity: float, budgets: dict[int, float] | None = None
+          ) -> Scenario:
+    """One member, one program: every field inside its documented range."""
+    member: dict[str, Any] = {"id": "A", "gdp": 1}
+    if budgets is not None:
+        member["budgets"] = budgets
+    return Scenario.model_validate({
+        "name": "big", "horizon": {"first_year": 2026, "last_year": 2027},
+        "members": [member], "capabilities": [{"id": "C"}],
+        "programs": [{"id": "P", "capability": "C", "lead": "A", "nrc": {2026: unit_cost},
+                      "unit_cost": unit_cost}],
+        "requirements": [{"member": "A", "capability": "C", "quantity": quantity,
+                          "by_year": 2027}]})
+
+
+def test_a_model_no_solver_can_take_is_refused_naming_the_fields() -> None:
+    """Valid fields whose derived shortfall penalty (1e21) HiGHS would read as infinite:
+    a ModelRangeError naming the fields, before any solve."""
+    backend = ScriptedBackend(lambda o: o, real=False)
+    with pytest.raises(ModelRangeError) as err:
+        run(ProcurementModel(), _huge(1e12, 1e9), solver=backend)
+    text = str(err.value)
+    assert "shortfall_penalty" in text and "'shortfall'" in text and "1e+21" in text
+    assert len(err.value.problems) == 1 and backend.calls == []
+
+
+def test_a_doubtful_model_is_solved_with_a_note() -> None:
+    """A launch binary beside a 1e9-unit requirement: solved, evaluated, and noted."""
+    rec = run(ProcurementModel(), _huge(1e3, 1e9, {2026: 1e-3, 2027: 1e12}))
+    assert rec.evaluation is not None and rec.evaluation.feasible
+    assert rec.status == Status.OPTIMAL
+    assert any("numerically doubtful" in n and "requirements[].quantity" in n
+               for n in rec.notes)
+    assert "check" in rec.timings
+
+
+@pytest.mark.parametrize("name", ["tutorial", "sample_alliance", "reinforcement"])
+def test_bundled_datasets_pass_the_coefficient_check(name: str) -> None:
+    """Every model built from a bundled dataset is inside the sound limits."""
+    from procure.logistics.solve import MovementModel
+    from procure.lp.numerics import check_coefficients
+
+    scenario = load_scenario(TUTORIAL.parent / f"{name}.yaml")
+    models: list[Any] = [ProcurementModel(), ProcurementModel(mode="alone")]
+    if scenario.logistics is not None:
+        models.append(MovementModel())
+    for model in models:
+        assert check_coefficients(model.build(model.compile(scenario)).model) is None
