@@ -23,6 +23,7 @@ import json
 import logging
 import signal
 import sys
+import time
 import traceback
 from enum import StrEnum
 from importlib import resources
@@ -45,6 +46,8 @@ from procure.errors import (
 EXIT_OK, EXIT_ERROR, EXIT_INVALID, EXIT_INFEASIBLE, EXIT_NO_SOLUTION = 0, 1, 2, 3, 4
 EXIT_INTERRUPTED = 130
 DEFAULT_TIME_LIMIT = 600.0  # seconds of wall clock for a whole solve command
+REPORT_RESERVE = (0.05, 1.0)  # of --time-limit, kept for reporting: fraction, at most s
+_STARTED = time.perf_counter()  # the command's clock starts when the CLI is loaded
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Joint procurement planning for multinational alliances.")
@@ -184,7 +187,10 @@ def _solve_and_report(path_label: str, scenario_loader: Any, solver: Solver,
         time_limit = DEFAULT_TIME_LIMIT
         out.print(f"no --time-limit given: stops after {DEFAULT_TIME_LIMIT:g} s, reporting "
                   "its gap", highlight=False, soft_wrap=True)
-    budget = Budget(time_limit)  # the whole command's: every solve draws from it
+    # the whole command's: every solve draws from it; start-up already spent, and a
+    # reserve for decoding, evaluating, printing and writing, are kept out of it
+    reserve = min(REPORT_RESERVE[0] * time_limit, REPORT_RESERVE[1])
+    budget = Budget(max(time_limit - reserve - (time.perf_counter() - _STARTED), 0.0))
     # each solve in a worker process: the wall clock and Ctrl-C stay with this process
     backend = Isolated(get_backend(solver.value))
     opts = SolveOptions(time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import signal
+import tempfile
 import threading
 import time
 from dataclasses import replace
@@ -83,9 +84,15 @@ def _ctx() -> Any:
 
 
 def _child(name: str, model: ModelArrays, options: SolveOptions, start: FloatArray | None,
-           conn: Connection) -> None:
-    """In the child: solve with backend ``name``; send incumbents, then the outcome."""
+           conn: Connection, workdir: str) -> None:
+    """In the child: solve with backend ``name``; send incumbents, then the outcome.
+
+    The child leads its own process group, so stopping it also stops any solver
+    process it started (CBC runs as a program of its own), and keeps its temporary
+    files in ``workdir``, which the parent removes whatever happens to the child."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
+    os.setpgid(0, 0)
+    tempfile.tempdir = workdir
     from procure.backends.registry import get_backend
 
     def improved(objective: float, x: FloatArray, bound: float | None) -> None:
@@ -94,6 +101,21 @@ def _child(name: str, model: ModelArrays, options: SolveOptions, start: FloatArr
     out = get_backend(name).solve(model, options, start=start, on_incumbent=improved)
     conn.send(("done", out))
     conn.close()
+
+
+def _signal_group(proc: Any, sig: int) -> None:
+    """Send ``sig`` to the child's process group, or to the child alone if it has not
+    made its group yet; a group already gone is fine."""
+    try:
+        os.killpg(proc.pid, sig)
+    except ProcessLookupError:
+        try:
+            if proc.is_alive():
+                os.kill(proc.pid, sig)
+        except ProcessLookupError:
+            pass
+    except PermissionError:  # pragma: no cover - the pid now leads someone else's group
+        pass
 
 
 class Isolated(Backend):
@@ -125,11 +147,18 @@ class Isolated(Backend):
         if _stop.is_set():
             return self._stopped(model, None, None, None, Stop.INTERRUPT, t0)
         ctx = _ctx()
-        parent, child = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_child, args=(self.inner.name, model, options, start, child),
-                           daemon=True)
-        proc.start()
-        child.close()
+        with tempfile.TemporaryDirectory(prefix="procure-solve-",
+                                         ignore_cleanup_errors=True) as workdir:
+            parent, child = ctx.Pipe(duplex=False)
+            proc = ctx.Process(target=_child, daemon=True,
+                               args=(self.inner.name, model, options, start, child, workdir))
+            proc.start()
+            child.close()
+            return self._wait(model, options, proc, parent, on_incumbent, t0)
+
+    def _wait(self, model: ModelArrays, options: SolveOptions, proc: Any, parent: Connection,
+              on_incumbent: IncumbentCallback | None, t0: float) -> SolveOutcome:
+        """Wait for the child's messages, the clock or a stop request (module docstring)."""
         _solving.set()
         deadline = None if options.time_limit is None else t0 + options.time_limit + GRACE
         best: tuple[float, FloatArray, float | None] | None = None
@@ -172,11 +201,13 @@ class Isolated(Backend):
 
     @staticmethod
     def _kill(proc: Any) -> None:
-        proc.terminate()
+        """Stop the child and every process of its group (a solver program it started)."""
+        _signal_group(proc, signal.SIGTERM)
         proc.join(1.0)
         if proc.is_alive():  # pragma: no cover - a solver ignoring SIGTERM
-            os.kill(proc.pid, signal.SIGKILL)
+            _signal_group(proc, signal.SIGKILL)
             proc.join(1.0)
+        _signal_group(proc, signal.SIGKILL)  # a grandchild that outlived the child
 
     def _stopped(self, model: ModelArrays, objective: float | None, x: FloatArray | None,
                  bound: float | None, why: Stop, t0: float) -> SolveOutcome:

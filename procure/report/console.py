@@ -9,6 +9,7 @@ Numbers are rounded for reading; the result folder keeps them exact.
 from __future__ import annotations
 
 import math
+from collections.abc import Hashable
 from typing import Any
 
 from rich.console import Console
@@ -18,6 +19,25 @@ from rich.table import Table
 from procure.logistics.solve import MovementRecord
 from procure.procurement.study import Study
 from procure.run.record import RunRecord
+
+CONSOLE_ROWS = 40
+"""Most rows of one table on the console; the full table is in the result folder."""
+
+
+def _capped(records: list[dict[Hashable, Any]], csv: str
+            ) -> tuple[list[dict[Hashable, Any]], str]:
+    """The first :data:`CONSOLE_ROWS` of ``records``, and a line to print under the table
+    when some are left out (how many, and where they all are; else "")."""
+    if len(records) <= CONSOLE_ROWS:
+        return records, ""
+    return records[:CONSOLE_ROWS], (f"  (the first {CONSOLE_ROWS} of {len(records)} rows; "
+                                     f"all of them in {csv} with --out)")
+
+
+def _print(con: Console, table: Table, note: str) -> None:
+    con.print(table)
+    if note:
+        con.print(note, highlight=False, soft_wrap=True)
 
 
 def num(x: float | int | None, digits: int = 1) -> str:
@@ -108,21 +128,23 @@ def print_study(st: Study, console: Console | None = None) -> None:
         t = Table(title="Units short per capability (each in its own unit)")
         for col in ("capability", "unit", "joint", "joint, like for like", "going alone"):
             t.add_column(col, justify="left" if col in ("capability", "unit") else "right")
-        for r in short.to_dict("records"):
+        records, note = _capped(short.to_dict("records"), "shortfall_by_capability.csv")
+        for r in records:
             t.add_row(escape(str(r["capability"])), escape(str(r["unit"])),
                       num(float(r["short_joint"]), 3),
                       num(float(r["short_joint_like_for_like"]), 3),
                       num(float(r["short_alone"]), 3))
-        con.print(t)
+        _print(con, t, note)
     j = st.joint
     if j.plan is not None:
         launched = Table(title="Launches of the joint plan")
         for col in ("program", "capability", "buyers", "NRC payers"):
             launched.add_column(col)
-        for ln in j.tables["launches"].to_dict("records"):
+        records, note = _capped(j.tables["launches"].to_dict("records"), "launches.csv")
+        for ln in records:
             launched.add_row(*(escape(str(ln[c])) for c in ("program", "capability",
                                                              "participants", "nrc_payers")))
-        con.print(launched)
+        _print(con, launched, note)
     if j.evaluation is not None:
         rows = j.evaluation.shortfalls
         rows = rows[rows.shortfall > 1e-9]
@@ -130,11 +152,12 @@ def print_study(st: Study, console: Console | None = None) -> None:
             t = Table(title="Shortfalls (joint)")
             for col in ("member", "capability", "by year", "required", "short"):
                 t.add_column(col)
-            for r in rows.to_dict("records"):
+            records, note = _capped(rows.to_dict("records"), "shortfalls.csv")
+            for r in records:
                 t.add_row(escape(str(r["member"])), escape(str(r["capability"])),
                           str(r["by_year"]), num(float(r["required"]), 3),
                           num(float(r["shortfall"]), 3))
-            con.print(t)
+            _print(con, t, note)
         else:
             con.print("Shortfalls (joint): none", highlight=False)
 
