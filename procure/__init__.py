@@ -7,21 +7,55 @@ Typical use::
     print(st.headline())
 """
 
-from procure.backends import SolveOptions, Status, available_backends
-from procure.errors import ProcureError, ScenarioError, SolverUnavailableError
-from procure.io import load_scenario, save_scenario
-from procure.orlib import import_cflp
-from procure.procurement import (
-    Evaluation,
-    FormulationOptions,
-    Plan,
-    Study,
-    evaluate,
-    solve,
-    study,
-)
-from procure.run import RunRecord, run
-from procure.schema import Scenario
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from procure.backends import SolveOptions, Status, available_backends
+    from procure.errors import ProcureError, ScenarioError, SolverUnavailableError
+    from procure.io import load_scenario, save_scenario
+    from procure.orlib import import_cflp
+    from procure.procurement import (
+        Evaluation,
+        FormulationOptions,
+        Plan,
+        Study,
+        evaluate,
+        solve,
+        study,
+    )
+    from procure.run import RunRecord, run
+    from procure.schema import Scenario
+
+# what each public name is imported from: loaded on first use (PEP 562), so that
+# ``import procure`` and the command line's start-up stay fast
+_FROM = {
+    "SolveOptions": "procure.backends", "Status": "procure.backends",
+    "available_backends": "procure.backends",
+    "ProcureError": "procure.errors", "ScenarioError": "procure.errors",
+    "SolverUnavailableError": "procure.errors",
+    "load_scenario": "procure.io", "save_scenario": "procure.io",
+    "import_cflp": "procure.orlib",
+    "Evaluation": "procure.procurement", "FormulationOptions": "procure.procurement",
+    "Plan": "procure.procurement", "Study": "procure.procurement",
+    "evaluate": "procure.procurement", "solve": "procure.procurement",
+    "study": "procure.procurement",
+    "RunRecord": "procure.run", "run": "procure.run",
+    "Scenario": "procure.schema",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM:
+        value = getattr(import_module(_FROM[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'procure' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_FROM})
+
 
 __version__ = "0.1.0"
 

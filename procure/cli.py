@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import sys
 import time
@@ -409,15 +410,35 @@ def _interrupted(e: BaseException) -> NoReturn:
     sys.exit(EXIT_INTERRUPTED)
 
 
+def _on_signal(signum: int, frame: Any) -> None:
+    """SIGINT/SIGTERM: a solve in progress stops and the run reports its best plan
+    (:class:`~procure.run.pipeline.RunInterrupted`, exit 130); anywhere else (loading,
+    compiling, an import, writing) the process ends at once with one line and exit
+    130, as a KeyboardInterrupt there could leave a module half imported. A result
+    folder being written is left whole or absent (written beside it, then swapped in);
+    the next run removes the temporary folder."""
+    from procure.backends.isolated import request_stop, solving
+
+    if solving():
+        request_stop()
+        return
+    try:
+        sys.stdout.flush()
+    except (OSError, RuntimeError, ValueError):  # closed, or interrupted mid-write
+        pass
+    os.write(2, b"interrupted\n")
+    os._exit(EXIT_INTERRUPTED)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point. Usage errors exit 2 (reported by the CLI framework); Ctrl-C and
     SIGTERM exit 130 with one line; anything unexpected becomes a one-line message and
     exit 1, never a traceback (unless --debug)."""
-    from procure.backends.isolated import clear_stop, on_signal
+    from procure.backends.isolated import clear_stop
 
     clear_stop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, on_signal)
+        signal.signal(sig, _on_signal)
     try:
         code = app(args=argv, standalone_mode=False)
     except typer.Exit as e:

@@ -31,7 +31,7 @@ def test_published_optimum(name: str, solver: str) -> None:
     expected = optima()[name]
     assert res.metrics["total_cost"] == pytest.approx(expected, rel=1e-6)
     assert res.objective == pytest.approx(expected, rel=1e-6)
-    assert res.metrics["shortfall_units"] == 0
+    assert res.evaluation.shortfall_units == 0
 
 
 def test_reader_shapes() -> None:

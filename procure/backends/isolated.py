@@ -62,6 +62,12 @@ def on_signal(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
 
 
+def solving() -> bool:
+    """Whether the main thread is waiting on an isolated solve (which honours
+    :func:`request_stop` within :data:`POLL` seconds)."""
+    return _solving.is_set()
+
+
 def clear_stop() -> None:
     _stop.clear()
 
@@ -147,19 +153,26 @@ class Isolated(Backend):
         if _stop.is_set():
             return self._stopped(model, None, None, None, Stop.INTERRUPT, t0)
         ctx = _ctx()
-        with tempfile.TemporaryDirectory(prefix="procure-solve-",
-                                         ignore_cleanup_errors=True) as workdir:
-            parent, child = ctx.Pipe(duplex=False)
-            proc = ctx.Process(target=_child, daemon=True,
-                               args=(self.inner.name, model, options, start, child, workdir))
-            proc.start()
-            child.close()
-            return self._wait(model, options, proc, parent, on_incumbent, t0)
+        # from here on a signal only requests the stop (on_signal), which the wait loop
+        # honours: a KeyboardInterrupt while the child's arguments are being sent would
+        # leave it reading half a message (and printing a traceback)
+        _solving.set()
+        try:
+            with tempfile.TemporaryDirectory(prefix="procure-solve-",
+                                             ignore_cleanup_errors=True) as workdir:
+                parent, child = ctx.Pipe(duplex=False)
+                proc = ctx.Process(target=_child, daemon=True,
+                                   args=(self.inner.name, model, options, start, child,
+                                         workdir))
+                proc.start()
+                child.close()
+                return self._wait(model, options, proc, parent, on_incumbent, t0)
+        finally:
+            _solving.clear()
 
     def _wait(self, model: ModelArrays, options: SolveOptions, proc: Any, parent: Connection,
               on_incumbent: IncumbentCallback | None, t0: float) -> SolveOutcome:
         """Wait for the child's messages, the clock or a stop request (module docstring)."""
-        _solving.set()
         deadline = None if options.time_limit is None else t0 + options.time_limit + GRACE
         best: tuple[float, FloatArray, float | None] | None = None
         try:
@@ -194,7 +207,6 @@ class Isolated(Backend):
                     obj, x, bound = best if best is not None else (None, None, None)
                     return self._stopped(model, obj, x, bound, why, t0)
         finally:
-            _solving.clear()
             parent.close()
             if proc.is_alive():
                 self._kill(proc)

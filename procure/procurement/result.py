@@ -13,6 +13,9 @@ from procure.procurement.plan import Plan
 from procure.run.tables import CURRENCY, Column, TableSpec
 from procure.schema.scenario import Scenario
 
+SHORT_TOL = 1e-9
+"""Units short below which a requirement counts as met (reporting only)."""
+
 QTY = "units of the capability"
 
 PURCHASES = TableSpec("purchases", "units one member receives from one launch in one year", (
@@ -62,7 +65,8 @@ SPECS = (PURCHASES, PAYMENTS, SHORTFALLS, NRC_SHARES, LAUNCHES)
 
 METRIC_UNITS: dict[str, str] = {
     "total_cost": CURRENCY, "nrc_cost": CURRENCY, "unit_cost": CURRENCY,
-    "shortfall_units": "units, summed over requirements (each in its capability's unit)",
+    "requirements_short": "requirements (member, capability, year) not met in full; the "
+                          "units short, each in its capability's unit, are in shortfalls.csv",
     "launches": "launches",
 }
 
@@ -99,10 +103,16 @@ def tables(scenario: Scenario, plan: Plan | None, evaluation: Evaluation | None
     }
 
 
+def requirements_short(evaluation: Evaluation) -> int:
+    """Requirements the plan leaves short (beyond the evaluator's tolerance)."""
+    return int((evaluation.shortfalls["shortfall"] > SHORT_TOL).sum())
+
+
 def metrics(plan: Plan | None, evaluation: Evaluation | None) -> dict[str, float | None]:
     """Headline numbers of a run (units in :data:`METRIC_UNITS`)."""
     if plan is None or evaluation is None:
         return dict.fromkeys(METRIC_UNITS)
     return {"total_cost": evaluation.total_cost, "nrc_cost": evaluation.nrc_cost,
-            "unit_cost": evaluation.unit_cost, "shortfall_units": evaluation.shortfall_units,
+            "unit_cost": evaluation.unit_cost,
+            "requirements_short": float(requirements_short(evaluation)),
             "launches": float(len(plan.launches))}

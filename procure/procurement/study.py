@@ -24,6 +24,7 @@ from procure.common import input_hash
 from procure.procurement.compile import compile_scenario
 from procure.procurement.evaluate import Evaluation
 from procure.procurement.formulation import FormulationOptions
+from procure.procurement.result import SHORT_TOL, requirements_short
 from procure.procurement.solve import ProcurementRecord, solve
 from procure.run.model import Budget
 from procure.run.tables import CURRENCY, Column, TableSpec
@@ -100,8 +101,9 @@ class Study:
         return None if res.evaluation is None else res.evaluation.total_cost
 
     @staticmethod
-    def _short(res: ProcurementRecord) -> float | None:
-        return None if res.evaluation is None else res.evaluation.shortfall_units
+    def _short(res: ProcurementRecord) -> int | None:
+        """Requirements the run's plan leaves short (None without a plan)."""
+        return None if res.evaluation is None else requirements_short(res.evaluation)
 
     @property
     def comparable(self) -> bool:
@@ -157,13 +159,16 @@ class Study:
         return alone - ref
 
     @property
-    def extra_units(self) -> float | None:
-        """Units the joint plan delivers beyond going alone, summed over requirements
-        (findings only; per capability, in its unit: :meth:`shortfall_by_capability`)."""
-        alone, joint = self._short(self.alone), self._short(self.joint)
-        if not self.findings_ready or alone is None or joint is None:
+    def extra_units(self) -> dict[str, float] | None:
+        """Per capability, in the capability's own unit, the units the joint plan
+        delivers beyond going alone (findings only; capabilities with none left out).
+        Never summed across capabilities: rounds, frigates and fleet shares do not add."""
+        if not self.findings_ready:
             return None
-        return alone - joint
+        sf = self.shortfall_by_capability()
+        extra = sf.short_alone.fillna(0.0) - sf.short_joint.fillna(0.0)
+        return {str(c): float(v) for c, v in zip(sf.capability, extra, strict=True)
+                if abs(v) > SHORT_TOL}
 
     @property
     def extra_cost(self) -> float | None:
@@ -192,7 +197,7 @@ class Study:
             """Requirements short, per member."""
             sf = ev.shortfalls
             return {str(k): int(v) for k, v in
-                    sf[sf.shortfall > 1e-9].groupby("member").size().items()}
+                    sf[sf.shortfall > SHORT_TOL].groupby("member").size().items()}
 
         na, nj = short(ja), short(jj)
         rows = []
@@ -265,8 +270,8 @@ class Study:
             "savings_pct": self.savings_pct,
             "extra_units_met_jointly": self.extra_units,
             "cost_of_extra_units": self.extra_cost,
-            "joint_shortfall_units": self._short(self.joint),
-            "alone_shortfall_units": self._short(self.alone),
+            "joint_requirements_short": self._short(self.joint),
+            "alone_requirements_short": self._short(self.alone),
             "launches_joint": len(self.joint.plan.launches) if self.joint.plan else None,
             "launches_alone": len(self.alone.plan.launches) if self.alone.plan else None,
             "duplication_index_alone": float(used.launches_alone.mean()) if len(used) else 0.0,

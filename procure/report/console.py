@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from procure.logistics.solve import MovementRecord
+from procure.procurement.result import SHORT_TOL, requirements_short
 from procure.procurement.study import Study
 from procure.run.record import RunRecord
 
@@ -96,7 +97,7 @@ def print_study(st: Study, console: Console | None = None) -> None:
     row("launches", [str(len(r.plan.launches)) if r is not None and r.plan else "-"
                      for _, r in runs])
     row("requirements short", [
-        str(int((r.evaluation.shortfalls.shortfall > 1e-9).sum()))
+        str(requirements_short(r.evaluation))
         if r is not None and r.evaluation is not None else "-" for _, r in runs])
     row("build / solve seconds", [f"{r.build_seconds:.2f} / {r.solve_seconds:.2f}"
                                   if r is not None else "-" for _, r in runs])
@@ -123,7 +124,7 @@ def print_study(st: Study, console: Console | None = None) -> None:
         for line in st.unfinished:
             con.print(f"  {escape(line)}", highlight=False)
     sf = st.shortfall_by_capability()
-    short = sf[(sf[["short_alone", "short_joint"]].fillna(0) > 1e-9).any(axis=1)]
+    short = sf[(sf[["short_alone", "short_joint"]].fillna(0) > SHORT_TOL).any(axis=1)]
     if len(short):
         t = Table(title="Units short per capability (each in its own unit)")
         for col in ("capability", "unit", "joint", "joint, like for like", "going alone"):
@@ -147,7 +148,7 @@ def print_study(st: Study, console: Console | None = None) -> None:
         _print(con, launched, note)
     if j.evaluation is not None:
         rows = j.evaluation.shortfalls
-        rows = rows[rows.shortfall > 1e-9]
+        rows = rows[rows.shortfall > SHORT_TOL]
         if len(rows):
             t = Table(title="Shortfalls (joint)")
             for col in ("member", "capability", "by year", "required", "short"):

@@ -144,3 +144,17 @@ def test_time_limit_30_on_the_80_member_model_reports_a_plan_within_33_s(
     assert joint["status"] in ("feasible", "optimal")
     assert joint["feasible_by_evaluator"] is True
     assert joint["status"] == "optimal" or joint["gap"] is not None
+
+
+@pytest.mark.parametrize("delay", [0.05, 0.15, 0.3, 0.5, 0.8])
+def test_interrupt_during_start_up_is_one_line_and_130(delay: float) -> None:
+    """Ctrl-C while the command line is still importing and loading (``python -m
+    procure`` is the ``procure`` command): one line, exit 130, never a traceback nor a
+    half-imported module reported as an internal error."""
+    p = subprocess.Popen([sys.executable, "-m", "procure", "demo"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, cwd=REPO)
+    time.sleep(delay)
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 130, err
+    assert len(err.strip().splitlines()) == 1 and err.startswith("interrupted"), err

@@ -88,13 +88,13 @@ def test_key_rule_with_cap_is_exact(solver: str) -> None:
     A 2026 budget of exactly 41.667 (+1e-6) lets all three join; 0.01 less does not."""
     share_b = 0.5 * 50 / 60
     res = solve_checked(_key_scenario(100 * share_b + 1e-6, KEY_CAP), solver=solver)
-    assert res.metrics["shortfall_units"] == 0
+    assert res.evaluation.shortfall_units == 0
     assert res.evaluation is not None
     assert res.evaluation.shares[("J", "B")] == pytest.approx(share_b, rel=1e-9)
     assert res.evaluation.shares[("J", "A")] == pytest.approx(0.5, rel=1e-9)
     res = solve_checked(_key_scenario(100 * share_b - 0.01, KEY_CAP), solver=solver)
     assert bought(res) == {("J", "A"): 1.0, ("J", "C"): 1.0}
-    assert res.metrics["shortfall_units"] == 1
+    assert res.evaluation.shortfall_units == 1
     assert res.evaluation is not None
     assert res.evaluation.shares[("J", "A")] == pytest.approx(0.5)  # capped; C pays the rest
 
@@ -104,19 +104,19 @@ def test_key_rule_floor_is_exact(solver: str) -> None:
     split 100:50, so B pays 0.8/3 = 26.667 of the NRC."""
     rule = {"rule": "key", "key": "gdp", "floors": {"C": 0.2}}
     res = solve_checked(_key_scenario(100 * 0.8 / 3 + 1e-6, rule), solver=solver)
-    assert res.metrics["shortfall_units"] == 0
+    assert res.evaluation.shortfall_units == 0
     assert res.evaluation is not None
     assert res.evaluation.shares[("J", "C")] == pytest.approx(0.2)
     res = solve_checked(_key_scenario(100 * 0.8 / 3 - 0.01, rule), solver=solver)
-    assert res.metrics["shortfall_units"] == 1
+    assert res.evaluation.shortfall_units == 1
 
 
 def test_equal_shares(solver: str) -> None:
     """Equal shares of NRC 100 among three: B pays 33.333 in 2026."""
     res = solve_checked(_key_scenario(100 / 3 + 1e-6, {"rule": "equal"}), solver=solver)
-    assert res.metrics["shortfall_units"] == 0
+    assert res.evaluation.shortfall_units == 0
     res = solve_checked(_key_scenario(100 / 3 - 0.01, {"rule": "equal"}), solver=solver)
-    assert res.metrics["shortfall_units"] == 1
+    assert res.evaluation.shortfall_units == 1
     assert res.evaluation is not None
     assert res.evaluation.shares[("J", "A")] == pytest.approx(0.5)
 
@@ -130,9 +130,9 @@ def test_proportional_shares_exact_for_small_runs(solver: str) -> None:
         return make(members, prog, [("A", "tank", 3, 2027), ("B", "tank", 1, 2027)])
 
     res = solve_checked(scen(25 + 1e-6), solver=solver)
-    assert res.metrics["shortfall_units"] == 0
+    assert res.evaluation.shortfall_units == 0
     res = solve_checked(scen(25 - 0.01), solver=solver)
-    assert res.metrics["shortfall_units"] == 1
+    assert res.evaluation.shortfall_units == 1
 
 
 def test_proportional_shares_conservative_for_large_runs(solver: str) -> None:
@@ -146,8 +146,8 @@ def test_proportional_shares_conservative_for_large_runs(solver: str) -> None:
         return make(members, prog, [("A", "ammo", 900, 2027), ("B", "ammo", 100, 2027)],
                     cost_share={"rule": "proportional", "tolerance": 0.02})
 
-    assert solve_checked(scen(100 * 1.02 + 1e-6), solver=solver).metrics["shortfall_units"] == 0
-    assert solve_checked(scen(99), solver=solver).metrics["shortfall_units"] > 0
+    assert solve_checked(scen(100 * 1.02 + 1e-6), solver=solver).evaluation.shortfall_units == 0
+    assert solve_checked(scen(99), solver=solver).evaluation.shortfall_units > 0
     solve_checked(scen(100.5), solver=solver)  # evaluator-checked either way
 
 
@@ -294,7 +294,7 @@ def test_sole_buyer_beyond_exact_tiers_pays_exactly_the_nrc(solver: str) -> None
              "first_delivery_year": 2027}]
     s = make(members, prog, [("A", "ammo", 103, 2027), ("B", "ammo", 1, 2027)])
     res = solve_checked(s, solver=solver)
-    assert res.metrics["shortfall_units"] == 0
+    assert res.evaluation.shortfall_units == 0
 
 
 def test_caps_do_not_bind_a_lone_participant(solver: str) -> None:
