@@ -19,6 +19,7 @@ it has, with its gap.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -422,10 +423,8 @@ def _on_signal(signum: int, frame: Any) -> None:
     if solving():
         request_stop()
         return
-    try:
+    with contextlib.suppress(OSError, RuntimeError, ValueError):  # closed, or mid-write
         sys.stdout.flush()
-    except (OSError, RuntimeError, ValueError):  # closed, or interrupted mid-write
-        pass
     os.write(2, b"interrupted\n")
     os._exit(EXIT_INTERRUPTED)
 

@@ -100,6 +100,10 @@ class MovementModel(RunModel[Compiled, Formulation, MovementPlan, MovementEvalua
         "draw": "logistics.cross_servicing[].price_per_unit, logistics.stocks[].quantity",
         "short": "logistics.shortfall_penalty_per_ton, logistics.movements[].quantity",
         "deliver": "logistics.late_penalty_per_ton_day",
+        "hold": "logistics.locations[].storage_tons",
+        "(1) conservation": "logistics.stocks[].quantity, logistics.movements[].quantity",
+        "(5b) throughput share": "logistics.basing_rights[].max_share",
+        "(6b) storage share": "logistics.basing_rights[].max_share",
         "(2) demand": "logistics.movements[].quantity",
         "(3) stock": "logistics.stocks[].quantity",
         "(4) link capacity": "logistics.links[].capacity_tons_per_day, "

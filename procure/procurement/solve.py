@@ -68,11 +68,23 @@ class ProcurementModel(RunModel[Compiled, Formulation, Plan, Evaluation]):
         "(1) requirement": "requirements[].quantity",
         "(2a) linking": "requirements[].quantity, programs[].capacity_per_year",
         "(3a) capacity": "programs[].capacity_per_year",
+        "(3b) shared capacity": "programs[].capacity_per_year",
         "(4) min run": "programs[].min_production_run",
         "(8) budget": "members[].budgets, programs[].nrc, programs[].unit_cost",
         "(9) dependence": "members[].constraints.max_single_foreign_share",
         "(11) global balance": "members[].constraints.workshare.min_ratio, programs[].producers",
         "(12) aggregated capacity": "programs[].capacity_per_year",
+        "(2b) need": "requirements[].quantity",
+        "(5) min participants": "programs[].min_participants",
+        "(6": "programs[].min_participants, requirements[].quantity",
+        "(7a": "cost_share, programs[].cost_share, members[].gdp, programs[].nrc",
+        "(7b": "cost_share.tolerance, programs[].cost_share, requirements[].quantity, "
+               "programs[].nrc",
+        "share": "programs[].nrc, cost_share", "join": "programs[].min_participants",
+        "solo": "cost_share", "units": "requirements[].quantity",
+        "pair units": "requirements[].quantity", "tier": "requirements[].quantity",
+        "beta": "members[].constraints.workshare", "dominant": "programs[].nrc",
+        "lambda": "cost_share",
     })
 
     @property

@@ -164,7 +164,15 @@ class RunModel(ABC, Generic[CompiledT, FormulationT, PlanT, EvaluationT]):
     """Per family of columns or rows (a block name without its index, as
     :func:`procure.lp.numerics.family_of` gives it), the scenario fields its
     coefficients come from: what the pipeline's coefficient check names when a value
-    is out of range."""
+    is out of range (:meth:`source_of`)."""
+
+    def source_of(self, family: str) -> str:
+        """The scenario fields of ``family``: its entry in :attr:`sources`, else the
+        longest key it starts with (``"(7a"`` covers every (7a.*) family), else ""."""
+        if family in self.sources:
+            return self.sources[family]
+        keys = [k for k in self.sources if family.startswith(k)]
+        return self.sources[max(keys, key=len)] if keys else ""
 
     @abstractmethod
     def compile(self, scenario: Scenario) -> CompiledT: ...

@@ -197,13 +197,14 @@ def _check_numerics(model: RunModel[Any, Any, Any, Any], arrays: ModelArrays,
     report = coefficient_report(arrays)
     fatal = find_problem(arrays, report, limits="highs")
     if fatal is not None:
-        fields = model.sources.get(fatal.family, "")
+        fields = model.source_of(fatal.family)
         raise ModelRangeError([Problem(fields, f"out of range for any solver: {fatal.message}; "
-                                       "rescale the scenario (e.g. its currency unit)")],
-                              scenario.name)
+                                       "check these fields for a value far smaller or "
+                                       "larger than the rest, or rescale the scenario's "
+                                       "units")], scenario.name)
     doubt = find_problem(arrays, report)
     if doubt is not None:
-        fields = model.sources.get(doubt.family, "")
+        fields = model.source_of(doubt.family)
         note = f"numerically doubtful: {doubt.message}" + (f" (from {fields})" if fields else "")
         notes.append(note)
         if warn:

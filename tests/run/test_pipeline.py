@@ -292,3 +292,20 @@ def test_bundled_datasets_pass_the_coefficient_check(name: str) -> None:
         models.append(MovementModel())
     for model in models:
         assert check_coefficients(model.build(model.compile(scenario)).model) is None
+
+
+@pytest.mark.parametrize("name", ["sample_alliance", "reinforcement"])
+def test_every_family_names_the_scenario_fields_it_comes_from(name: str) -> None:
+    """What the coefficient check names when a family is out of range: no family of a
+    bundled dataset's models is left without its fields."""
+    from procure.logistics.solve import MovementModel
+    from procure.lp.numerics import family_of
+
+    scenario = load_scenario(TUTORIAL.parent / f"{name}.yaml")
+    models: list[Any] = [ProcurementModel(), ProcurementModel(mode="alone")]
+    if scenario.logistics is not None:
+        models.append(MovementModel())
+    for model in models:
+        arrays = model.build(model.compile(scenario)).model
+        for block in (*arrays.var_blocks, *arrays.row_blocks):
+            assert model.source_of(family_of(block.name)), (model.name, block.name)
