@@ -81,6 +81,43 @@ def _finished(res: ProcurementRecord | None) -> bool:
             and res.evaluation.feasible)
 
 
+HEADLINE: tuple[Column, ...] = (
+    Column("joint_status", "-", "status of the joint solve: optimal, feasible (stopped at a "
+           "limit, with a gap), limit (no plan), infeasible, error"),
+    Column("alone_status", "-", "status of the go-alone solve (each member alone)"),
+    Column("like_for_like_status", "-", "status of the like-for-like joint solve (null when "
+           "going alone leaves nothing short: the joint plan is then like for like)"),
+    Column("findings_ready", "-", "true when every solve the findings depend on finished; "
+           "otherwise the derived figures below are null"),
+    Column("unfinished", "-", "the solves that did not finish, with their status"),
+    Column("joint_cost", CURRENCY, "total cost of the joint plan (NRC and units, all years)"),
+    Column("alone_cost", CURRENCY, "total cost of going alone"),
+    Column("like_for_like_cost", CURRENCY, "cost of the joint plan delivering exactly what "
+           "going alone delivers"),
+    Column("savings", CURRENCY, "alone_cost - like_for_like_cost (findings only)"),
+    Column("savings_pct", "% of alone_cost", "savings as a share of alone_cost (null when "
+           "alone_cost is 0)"),
+    Column("extra_units_met_jointly", "units of each capability", "per capability, the units "
+           "the joint plan delivers beyond going alone, each in the capability's own unit"),
+    Column("cost_of_extra_units", CURRENCY, "joint_cost - like_for_like_cost: what the joint "
+           "plan spends on the units only it delivers"),
+    Column("joint_requirements_short", "requirements", "requirements (member, capability, "
+           "year) the joint plan leaves short"),
+    Column("alone_requirements_short", "requirements", "requirements going alone leaves "
+           "short"),
+    Column("launches_joint", "launches", "program launches in the joint plan"),
+    Column("launches_alone", "launches", "program launches going alone (one program may be "
+           "launched by several members)"),
+    Column("duplication_index_alone", "launches per capability", "mean launches per "
+           "capability with any launch, going alone"),
+    Column("duplication_index_joint", "launches per capability", "the same, joint plan"),
+    Column("nrc_beyond_dearest_alone", CURRENCY, "NRC of launches beyond the dearest one per "
+           "capability, going alone: development paid more than once"),
+    Column("nrc_beyond_dearest_joint", CURRENCY, "the same, joint plan"),
+)
+"""The fields of :meth:`Study.headline` (``comparison`` in ``summary.json``)."""
+
+
 @dataclass(frozen=True)
 class Study:
     """A joint solve and its go-alone baseline on one scenario (and, when going alone
