@@ -57,6 +57,7 @@ import_app = typer.Typer(no_args_is_help=True, help="Import public benchmark ins
 app.add_typer(import_app, name="import")
 out = Console()
 _debug = False
+_raise_on_signal = False  # set by commands that stop cleanly on KeyboardInterrupt
 
 
 class Solver(StrEnum):
@@ -352,6 +353,66 @@ def demo(
     raise typer.Exit(code)
 
 
+@app.command("sweep")
+def sweep_command(
+    spec_file: Annotated[Path, typer.Argument(help="Sweep specification (YAML or JSON).")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder of the sweep's results "
+                                          "(written as cases finish).")],
+    workers: Annotated[int | None, typer.Option(
+        "--workers", min=1, help="Cases at once on this machine (default: one per core "
+        "per solver thread).")] = None,
+    dask: Annotated[str | None, typer.Option(
+        "--dask", help="Run on Dask: a scheduler address (tcp://host:8786), or 'local' "
+        "for a LocalCluster of --workers processes (default 2).")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Finish an earlier sweep in "
+                                         "--out: solve only the cases not stored.")] = False,
+    force: ForceOpt = False,
+    time_limit: Annotated[float | None, typer.Option(
+        "--time-limit", min=0.0, help="Wall-clock limit of each case, seconds (default: "
+        "the spec's); a case that runs far past it is killed and retried once.")] = None,
+    report: Annotated[bool, typer.Option("--report", help="Print every case against the "
+                                         "base case.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress display.")] = False,
+) -> None:
+    """Run a what-if sweep: every case of SPEC solved (a process per case, locally or on
+    Dask), each result stored as it finishes; one table of cases in --out."""
+    from dataclasses import replace
+
+    from procure.errors import OutputError
+    from procure.report.sweep import SweepProgress, print_sweep
+    from procure.schema.sweep import load_sweep
+    from procure.sweep.cases import expand
+    from procure.sweep.runner import sweep as run_sweep
+    from procure.sweep.store import SweepStore
+
+    try:
+        spec, base = load_sweep(spec_file)
+    except ScenarioError as e:
+        _invalid(e)
+    try:  # before any work: a typo must not cost a sweep
+        SweepStore.open(out_dir, name=spec.name, resume=resume, force=force)
+    except OutputError as e:
+        _fail(EXIT_INVALID, f"--out: {e}")
+    cases = expand(spec, base)
+    if time_limit is not None:
+        cases = [replace(c, options=replace(c.options, time_limit=time_limit)) for c in cases]
+    where = "this machine" if dask is None else (
+        "a Dask LocalCluster" if dask == "local" else f"Dask at {dask}")
+    out.print(f"{escape(spec.name)}: {len(cases)} cases on {escape(where)}",
+              highlight=False, soft_wrap=True)
+    global _raise_on_signal
+    _raise_on_signal = True  # the engine stops its cases and says what is stored
+    live = not quiet and out.is_terminal
+    with SweepProgress(out, len(cases), enabled=live) as progress:
+        result = run_sweep(spec, base, executor="local" if dask is None else dask,
+                           workers=workers, out=out_dir, resume=True, force=False,
+                           on_progress=progress, cases=cases)
+    print_sweep(result.cases, out, folder=str(out_dir), report=report,
+                currency=base.currency)
+    bad = result.cases.outcome.isin(["failed", "invalid", "missing"]).any()
+    raise typer.Exit(EXIT_ERROR if bad else EXIT_OK)
+
+
 @import_app.command("orlib-cflp")
 def import_orlib(
     file: Annotated[Path, typer.Argument(help="OR-Library cap*.txt file.")],
@@ -399,7 +460,11 @@ def _interrupted(e: BaseException) -> NoReturn:
     from procure.run.pipeline import RunInterrupted
 
     line = "interrupted"
-    if isinstance(e, RunInterrupted):
+    stored = getattr(e, "stored", None)  # a sweep's (SweepInterrupted)
+    if stored is not None:
+        line += (f": {stored} of {getattr(e, 'total', '?')} cases stored; run again with "
+                 "--resume to finish")
+    elif isinstance(e, RunInterrupted):
         r = e.record
         line += f" during the {r.model} ({r.variant}) solve"
         if r.objective is not None:
@@ -423,6 +488,8 @@ def _on_signal(signum: int, frame: Any) -> None:
     if solving():
         request_stop()
         return
+    if _raise_on_signal:  # a sweep: its engine stops the cases and reports what is stored
+        raise KeyboardInterrupt
     with contextlib.suppress(OSError, RuntimeError, ValueError):  # closed, or mid-write
         sys.stdout.flush()
     os.write(2, b"interrupted\n")

@@ -3,19 +3,24 @@ the plan with the independent evaluator and the objective against its recomputat
 
 from __future__ import annotations
 
+import copy
+import json
 import os
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from hypothesis import strategies as st
 
 from procure.backends import SolveOptions, available_backends
 from procure.generate import generate_alliance
-from procure.io import load_scenario
+from procure.io import load_scenario, scenario_from_data
 from procure.procurement.formulation import FormulationOptions
 from procure.procurement.solve import ProcurementRecord, solve
 from procure.schema import Scenario
+from procure.sweep.cases import Case
+from procure.sweep.results import VOLATILE
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("PROCURE_SHARED_DATA", REPO.parent / "shared" / "data"))
@@ -84,3 +89,31 @@ def orlib_dir() -> Path:
     if not d.is_dir():
         pytest.skip(f"public benchmark data not found at {d}")
     return d
+
+
+SWEEP_OPTIONS = SolveOptions(time_limit=30.0, threads=1, seed=0)
+
+
+def budget_cases(factors: list[float]) -> list[Case]:
+    """The tutorial with every member's budgets times each factor (factor 1: the base).
+    Built by hand so that the engine is tested apart from the spec's expansion."""
+    base = load_scenario(REPO / "datasets" / "tutorial.yaml").model_dump(mode="json")
+    cases = []
+    for i, f in enumerate(factors):
+        data = copy.deepcopy(base)
+        for m in data["members"]:
+            if m.get("budgets"):
+                m["budgets"] = {y: b * f for y, b in m["budgets"].items()}
+        data = scenario_from_data(data).model_dump(mode="json")
+        key = f"{i:02d}-" + json.dumps(f)  # distinct, stable
+        cases.append(Case(index=i, name=f"budgets x{f:g}", labels={"budget": f"x{f:g}"},
+                          scenario=data, error=None, solver="highs", options=SWEEP_OPTIONS,
+                          key=key))
+    return cases
+
+
+def stable(frame: pd.DataFrame) -> pd.DataFrame:
+    """A sweep's table without the columns that change from run to run (timings)."""
+    return frame.drop(columns=list(VOLATILE))
+
+

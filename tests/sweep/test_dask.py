@@ -1,0 +1,63 @@
+"""The same sweep on a real ``dask.distributed`` LocalCluster (two worker processes):
+identical tables to the local pool, and a killed Dask worker is a failed attempt that
+is retried, never a lost case."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import budget_cases, stable
+
+from procure.sweep.dask import DaskPool
+from procure.sweep.engine import LocalPool, Pool, execute
+from procure.sweep.runner import combine
+from procure.sweep.store import SweepStore
+from procure.sweep.worker import FAULT_ENV
+
+
+@pytest.fixture(scope="module")
+def dask_pool() -> Iterator[DaskPool]:
+    old = os.environ.get(FAULT_ENV)
+    os.environ[FAULT_ENV] = "1"  # the workers inherit it: faults may be injected
+    pool = DaskPool("local", workers=2)
+    try:
+        yield pool
+    finally:
+        pool.close()
+        if old is None:
+            del os.environ[FAULT_ENV]
+        else:
+            os.environ[FAULT_ENV] = old
+
+
+def _run(pool: Pool, root: Path, faults: dict[int, str] | None = None) -> pd.DataFrame:
+    cases = budget_cases([1.0, 0.9, 0.7, 0.5])
+    store = SweepStore.open(root, name="t", resume=True, force=False)
+    results = execute(cases, pool, store, faults=faults)
+    frame, _, _ = combine(cases, results, store, 0, "EUR million")
+    return frame
+
+
+def test_the_cluster_gives_the_local_pool_s_tables(dask_pool: DaskPool, tmp_path: Path) -> None:
+    assert dask_pool.capacity == 2
+    on_dask = _run(dask_pool, tmp_path / "dask")
+    local = LocalPool(2)
+    try:
+        on_pool = _run(local, tmp_path / "local")
+    finally:
+        local.close()
+    assert (on_dask.outcome == "solved").all() and on_dask.plans_checked.all()
+    pd.testing.assert_frame_equal(stable(on_dask), stable(on_pool))
+
+
+def test_a_killed_worker_is_a_failed_attempt_retried(dask_pool: DaskPool,
+                                                      tmp_path: Path) -> None:
+    frame = _run(dask_pool, tmp_path / "s", faults={1: "kill_host_once"})
+    assert (frame.outcome == "solved").all() and frame.plans_checked.all()
+    by = frame.set_index("case")
+    assert by.attempts[1] == 2 and by.attempts[0] == 1
+    assert dask_pool.client.nthreads()  # the nanny brought a worker back
