@@ -108,6 +108,21 @@ class ScenarioError(ProcureError):
         super().__init__("\n".join(lines))
 
 
+class SweepSpecError(ScenarioError):
+    """A sweep specification is malformed or inconsistent, or names what its base
+    scenario does not hold (a member, program, location, year). ``problems`` lists every
+    offending field with its path (``axes[0].values[2].edits[0] (budget_change).factor``)
+    and a message quoting the offending value; problems of the base scenario itself are
+    listed under the ``base`` field."""
+
+    def __init__(self, problems: Sequence[Problem], source: str | None = None) -> None:
+        super().__init__(problems, source)
+        head = f"invalid sweep spec {source}" if source else "invalid sweep spec"
+        lines = str(self.args[0]).split("\n")
+        lines[0] = f"{head}: {len(self.problems)} problem(s)"
+        self.args = ("\n".join(lines),)
+
+
 class ModelRangeError(ScenarioError):
     """A scenario passed validation, but the model built from it holds a coefficient no
     solver can take (beyond HiGHS's own limits: refused, dropped or read as infinite;

@@ -1,7 +1,8 @@
-"""The JSON Schemas in ``models/``: the scenario document (``scenario.schema.json``) and
-the run record's summary (``run_record.schema.json``).
+"""The JSON Schemas in ``models/``: the scenario document (``scenario.schema.json``), the
+sweep specification (``sweep.schema.json``) and the run record's summary
+(``run_record.schema.json``).
 
-Regenerate both with ``python -m procure.schema.export``; a test fails when a file and
+Regenerate them with ``python -m procure.schema.export``; a test fails when a file and
 the code disagree.
 """
 
@@ -25,11 +26,25 @@ def schema_text() -> str:
     return json.dumps(scenario_json_schema(), indent=2, sort_keys=True) + "\n"
 
 
+def sweep_json_schema() -> dict[str, Any]:
+    """JSON Schema (draft 2020-12) of :class:`~procure.schema.sweep.SweepSpec`."""
+    from procure.schema.sweep import SweepSpec
+
+    schema = SweepSpec.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema
+
+
+def sweep_schema_text() -> str:
+    return json.dumps(sweep_json_schema(), indent=2, sort_keys=True) + "\n"
+
+
 if __name__ == "__main__":  # pragma: no cover
     from procure.run.record import run_summary_schema_text
 
     folder = sys.argv[1] if len(sys.argv) > 1 else "models"
     for name, text in (("scenario.schema.json", schema_text()),
+                       ("sweep.schema.json", sweep_schema_text()),
                        ("run_record.schema.json", run_summary_schema_text())):
         with open(f"{folder}/{name}", "w", encoding="utf-8") as fh:
             fh.write(text)
