@@ -403,10 +403,17 @@ def sweep_command(
     global _raise_on_signal
     _raise_on_signal = True  # the engine stops its cases and says what is stored
     live = not quiet and out.is_terminal
-    with SweepProgress(out, len(cases), enabled=live) as progress:
-        result = run_sweep(spec, base, executor="local" if dask is None else dask,
-                           workers=workers, out=out_dir, resume=True, force=False,
-                           on_progress=progress, cases=cases)
+
+    def run() -> Any:
+        with SweepProgress(out, len(cases), enabled=live) as progress:
+            return run_sweep(spec, base, executor="local" if dask is None else dask,
+                             workers=workers, out=out_dir, resume=True, force=False,
+                             on_progress=progress, cases=cases)
+
+    try:
+        result = run()
+    except KeyboardInterrupt as e:  # SweepInterrupted: what is stored, and how to go on
+        _interrupted(e)
     print_sweep(result.cases, out, folder=str(out_dir), report=report,
                 currency=base.currency)
     bad = result.cases.outcome.isin(["failed", "invalid", "missing"]).any()
@@ -526,6 +533,8 @@ def main(argv: list[str] | None = None) -> None:
             traceback.print_exc()
         sys.stderr.write(f"internal error: {type(e).__name__}: {e}\n")
         sys.exit(EXIT_ERROR)
+    if code == EXIT_INTERRUPTED:  # a Ctrl-C the framework caught and turned into 130
+        _interrupted(KeyboardInterrupt())
     sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 

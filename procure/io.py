@@ -57,8 +57,8 @@ digits (money is capped at 1e12) and no float holds more than 309; refusing long
 literals before converting them keeps conversion time bounded (it grows with the
 square of the digit count) and stays below Python's own limit of 4 300 digits."""
 
-_NO_ALIAS = "YAML aliases (*ref) are not allowed in scenarios"
-_NO_ANCHOR = "YAML anchors (&ref) are not allowed in scenarios"
+_NO_ALIAS = "YAML aliases (*ref) are not allowed (each value is written out in full)"
+_NO_ANCHOR = "YAML anchors (&ref) are not allowed (each value is written out in full)"
 _TOO_DEEP = f"nesting deeper than {MAX_DEPTH} levels"
 
 

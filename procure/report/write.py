@@ -13,7 +13,6 @@ the old complete folder or the new complete one.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 from collections.abc import Iterable
@@ -30,7 +29,6 @@ from procure.run.tables import dictionary
 __all__ = ["MANIFEST", "OutputError", "check_out", "result_problem", "study_summary",
            "study_tables", "write_results", "write_study"]
 
-HAS_PARQUET = importlib.util.find_spec("pyarrow") is not None  # optional parquet output
 
 
 def study_tables(st: Study) -> dict[str, pd.DataFrame]:
@@ -71,8 +69,7 @@ def write_results(out_dir: str | os.PathLike[str], summary: dict[str, object],
         dictionary(tables).to_csv(folder / "columns.csv", index=False)
         for name, df in tables.items():
             df.to_csv(folder / f"{name}.csv", index=False)
-            if HAS_PARQUET:
-                df.to_parquet(folder / f"{name}.parquet", index=False)
+            df.to_parquet(folder / f"{name}.parquet", index=False)
 
     return write_folder(out_dir, fill, force=force, inputs=inputs)
 

@@ -93,7 +93,7 @@ def _tutorial_with(tmp_path: Path, name: str, old: str, new: str) -> Path:
         ("extra.yaml", "unit_cost: 100", "unit_cost: 100\n    colour: red", "programs[0].colour"),
         ("year.yaml", "by_year: 2027}", "by_year: 2031}", "requirements[0].by_year"),
         ("alias.yaml", "name: tutorial", "name: &n tutorial\ndescription2: *n",
-         "not allowed in scenarios"),
+         "are not allowed"),
     ],
 )
 def test_bad_input_exit_2_names_field_writes_nothing(tmp_path: Path, name: str, old: str,

@@ -204,7 +204,8 @@ def test_new_and_empty_folders_are_written(tmp_path: Path,
     write(Path("."))
     assert hashes(empty) == hashes(new)
     assert sorted(p.name for p in empty.iterdir()) == [
-        "big.csv", "columns.csv", MANIFEST, "run.json", "small.csv", "summary.json"]
+        "big.csv", "big.parquet", "columns.csv", MANIFEST, "run.json", "small.csv",
+        "small.parquet", "summary.json"]
     assert hidden(tmp_path) == []
 
 
@@ -228,8 +229,8 @@ def test_manifest_lists_every_file_and_same_input_is_byte_identical(tmp_path: Pa
     a, b = write(tmp_path / "a"), write(tmp_path / "b")
     m = read_manifest(a)
     assert m.format_version == 1 and m.procure_version and m.created.endswith("Z")
-    assert [f.name for f in m.files] == ["big.csv", "columns.csv", "run.json", "small.csv",
-                                         "summary.json"]
+    assert [f.name for f in m.files] == ["big.csv", "big.parquet", "columns.csv", "run.json",
+                                         "small.csv", "small.parquet", "summary.json"]
     for f in m.files:
         data = (a / f.name).read_bytes()
         assert f.bytes == len(data) and f.sha256 == hashlib.sha256(data).hexdigest()
