@@ -88,3 +88,44 @@ def test_dask_local_cluster_gives_the_same_table(tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(stable(cases(on_dask)), stable(cases(local)))
     summary = json.loads((on_dask / "procure-sweep.json").read_text())
     assert summary["format"] == "procure-sweep"
+
+
+def test_ctrl_c_stops_the_cases_and_says_what_is_stored(tmp_path: Path) -> None:
+    """The sample what-if sweep (cases of several seconds), Ctrl-C after the first result:
+    exit 130 within 2 s, one line with the count stored and how to resume, no case
+    process left running, nothing half-written."""
+    out = tmp_path / "s"
+    p = subprocess.Popen([sys.executable, "-m", "procure", "sweep",
+                          str(DATASETS / "sweeps" / "sample_what_if.yaml"), "--out", str(out),
+                          "--workers", "2"], cwd=REPO, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, start_new_session=True)
+    results = out / "results"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not list(results.glob("*.json")):
+        time.sleep(0.05)
+    assert len(_in_session(p.pid)) >= 3  # the driver, its fork server, case processes
+    t0 = time.monotonic()
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 130, err
+    assert time.monotonic() - t0 < 2.0 + 1.0
+    line = err.strip().splitlines()[-1]
+    stored = len(list(results.glob("*.json")))
+    assert line == (f"interrupted: {stored} of 57 cases stored; run again with --resume to "
+                    "finish")
+    assert not list(out.rglob(".*.tmp"))
+    time.sleep(0.5)
+    assert _in_session(p.pid) == []  # the driver's session: every process it started
+
+
+def _in_session(sid: int) -> list[int]:
+    """Live processes of session ``sid`` (Linux ``/proc/<pid>/stat``, field 6)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[3]) == sid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found

@@ -61,3 +61,21 @@ def test_a_killed_worker_is_a_failed_attempt_retried(dask_pool: DaskPool,
     by = frame.set_index("case")
     assert by.attempts[1] == 2 and by.attempts[0] == 1
     assert dask_pool.client.nthreads()  # the nanny brought a worker back
+
+
+@pytest.mark.slow
+def test_the_sample_what_if_sweep_is_identical_locally_and_on_dask(tmp_path: Path) -> None:
+    """57 what-ifs of the sample alliance (each member leaving, budgets -10/-20/-30 %,
+    +30 % on each multinational program): the same cases table on the local pool and
+    on a LocalCluster of two workers; every plan checked by the evaluator."""
+    from procure.schema.sweep import load_sweep
+    from procure.sweep.runner import sweep
+
+    spec, base = load_sweep(Path(__file__).resolve().parents[2] / "datasets" / "sweeps"
+                            / "sample_what_if.yaml")
+    local = sweep(spec, base, executor="local", workers=2, out=tmp_path / "local")
+    on_dask = sweep(spec, base, executor="dask", workers=2, out=tmp_path / "dask")
+    assert len(local.cases) == 57 and (local.cases.outcome == "solved").all()
+    assert local.cases.plans_checked.all()
+    pd.testing.assert_frame_equal(stable(on_dask.cases), stable(local.cases))
+    pd.testing.assert_frame_equal(on_dask.member_changes, local.member_changes)
