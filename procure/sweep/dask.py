@@ -36,11 +36,13 @@ class DaskUnavailableError(ProcureError):
 class DaskPool(Pool):
     """Cases as tasks on a Dask cluster: ``address`` a scheduler (``tcp://host:8786``),
     or ``None``/``"local"`` for a LocalCluster of ``workers`` processes started for the
-    run (one task at a time each) and closed with the pool."""
+    run (one task at a time each) and closed with the pool. A scheduler that does not
+    answer within ``connect_timeout`` seconds is :class:`DaskUnavailableError`."""
 
     name = "dask"
 
-    def __init__(self, address: str | None = None, workers: int = 2) -> None:
+    def __init__(self, address: str | None = None, workers: int = 2,
+                 connect_timeout: float = 10.0) -> None:
         try:
             import dask
             from distributed import Client, LocalCluster
@@ -56,7 +58,7 @@ class DaskPool(Pool):
                                                 processes=True, dashboard_address=None)
                 self.client = Client(self.cluster)
             else:
-                self.client = Client(address, timeout="10s")
+                self.client = Client(address, timeout=f"{connect_timeout}s")
         except OSError as exc:
             if self.cluster is not None:
                 self.cluster.close()

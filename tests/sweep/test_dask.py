@@ -79,3 +79,33 @@ def test_the_sample_what_if_sweep_is_identical_locally_and_on_dask(tmp_path: Pat
     assert local.cases.plans_checked.all()
     pd.testing.assert_frame_equal(stable(on_dask.cases), stable(local.cases))
     pd.testing.assert_frame_equal(on_dask.member_changes, local.member_changes)
+
+
+def test_a_scheduler_address_is_the_same_code_path(tmp_path: Path) -> None:
+    """A cluster of one's own, reached by its address (workers allowed to start case
+    processes, as the README says): the tutorial sweep gives the local pool's table."""
+    import dask
+    from distributed import LocalCluster
+
+    from procure.schema.sweep import load_sweep
+    from procure.sweep.runner import sweep
+
+    spec, base = load_sweep(Path(__file__).resolve().parents[2] / "datasets" / "sweeps"
+                            / "tutorial_budgets.yaml")
+    with dask.config.set({"distributed.worker.daemon": False}):
+        cluster = LocalCluster(n_workers=1, threads_per_worker=2, processes=True,
+                               dashboard_address=None)
+    try:
+        remote = sweep(spec, base, executor=cluster.scheduler_address, out=tmp_path / "r")
+    finally:
+        cluster.close()
+    local = sweep(spec, base, executor="local", out=tmp_path / "l")
+    assert (remote.cases.outcome == "solved").all() and remote.cases.plans_checked.all()
+    pd.testing.assert_frame_equal(stable(remote.cases), stable(local.cases))
+
+
+def test_an_unreachable_scheduler_is_a_library_error() -> None:
+    from procure.sweep.dask import DaskUnavailableError
+
+    with pytest.raises(DaskUnavailableError, match="cannot reach"):
+        DaskPool("tcp://127.0.0.1:9", connect_timeout=1.0)
