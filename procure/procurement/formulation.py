@@ -48,6 +48,14 @@ class FormulationOptions:
     # solve() derives it from a start plan with no shortfall and objective U as U / Pen
     # (section 11). With it, s_r <= bound and the (12) rows leave s out.
     shortfall_bound: float | None = None
+    # per requirement: the money price of one unit short, replacing the penalty Pen (the
+    # burden-sharing game prices what a coalition cannot deliver: models/sharing.md);
+    # None: Pen
+    shortfall_prices: tuple[float, ...] | None = None
+    # with shortfall_prices, per requirement: units short at no cost (what the grand
+    # coalition's plan leaves short, section 12); only units beyond are priced, through
+    # the (1p) rows and an excess column e_r >= s_r - free_r
+    shortfall_free: tuple[float, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -804,8 +812,22 @@ def build(c: Compiled, options: FormulationOptions | None = None) -> Formulation
         s_upper = np.zeros(c.req_member.size) if opt.strict else c.req_quantity
         if opt.shortfall_bound is not None and not opt.strict:
             s_upper = np.minimum(s_upper, max(0.0, opt.shortfall_bound))
+        s_cost = (c.shortfall_penalty if opt.shortfall_prices is None
+                  else 0.0 if opt.shortfall_free is not None
+                  else np.asarray(opt.shortfall_prices, dtype=np.float64))
         s = m.add_variables("shortfall", c.req_member.size, upper=s_upper,
-                            integer=req_int, cost=c.shortfall_penalty)
+                            integer=req_int, cost=s_cost)
+        if opt.shortfall_prices is not None and opt.shortfall_free is not None:
+            # (1p) s_r - e_r <= free_r: only the units short beyond free_r cost their price
+            free = np.asarray(opt.shortfall_free, dtype=np.float64)
+            e = m.add_variables("priced shortfall", c.req_member.size,
+                                upper=np.maximum(s_upper - free, 0.0),
+                                cost=np.asarray(opt.shortfall_prices, dtype=np.float64))
+            n_r = c.req_member.size
+            m.add_constraints("(1p) priced shortfall", n_r,
+                              np.concatenate([np.arange(n_r), np.arange(n_r)]),
+                              np.concatenate([s.index, e.index]),
+                              np.concatenate([np.ones(n_r), -np.ones(n_r)]), upper=free)
     launch_constrained, need_u = _needs_shares(c)
     size = np.bincount(c.pair_launch, minlength=c.num_launches)
     u_col = np.full(c.num_pairs, -1, dtype=np.int64)

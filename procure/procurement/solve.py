@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from procure.backends.base import Backend, SolveOptions
@@ -116,7 +117,8 @@ class ProcurementModel(RunModel[Compiled, Formulation, Plan, Evaluation]):
         notes = [f"start heuristic: {found.message}"]
         bound = shortfall_bound(f, found)
         fo = f.options
-        if bound is None and not (fo.strict or fo.shortfall_allowance is not None):
+        if bound is None and not (fo.strict or fo.shortfall_allowance is not None
+                                  or fo.shortfall_prices is not None):
             # no clean start: a plan with every launch open still bounds shortfall
             left = None if limit is None else max(0.0, limit - found.seconds)
             certificate = open_all_certificate(f, context.backend, time_limit=left,
@@ -138,8 +140,13 @@ class ProcurementModel(RunModel[Compiled, Formulation, Plan, Evaluation]):
         fo = formulation.options
         if fo.strict or fo.shortfall_allowance is not None:
             return None
-        return trivial_start(formulation.model, formulation.shortfall.index,
-                             formulation.compiled.req_quantity,
+        cols, vals = formulation.shortfall.index, formulation.compiled.req_quantity
+        if fo.shortfall_prices is not None and fo.shortfall_free is not None:
+            excess = formulation.model.block("priced shortfall")  # (1p): e = s - free
+            cols = np.concatenate([cols, excess.index])
+            vals = np.concatenate([vals, np.maximum(
+                vals - np.asarray(fo.shortfall_free, dtype=np.float64), 0.0)])
+        return trivial_start(formulation.model, cols, vals,
                              "nothing bought, every requirement short")
 
     def evaluate(self, scenario: Scenario, plan: Plan) -> Evaluation:

@@ -206,13 +206,15 @@ def shortfall_bound(f: Formulation, start: Start, *, tol: float = 1e-9) -> float
     A start with no shortfall and objective U exists, so the optimum is at most U.
     Every cost in the objective is nonnegative (NRC and unit prices), so an optimal
     plan with total shortfall S has Pen S <= U: S <= U / Pen. Only in elastic mode
-    (every shortfall column costs Pen > 0); ``None`` otherwise, or when the start is
-    short. ``tol`` pads U against the solver's feasibility tolerances.
+    (every shortfall column costs Pen > 0); ``None`` otherwise (strict, a level
+    allowance, shortfall priced per requirement), or when the start is short. ``tol``
+    pads U against the solver's feasibility tolerances.
     """
     o = f.options
     short = start.details.get("shortfall")
     if (start.x is None or start.objective is None or short is None
-            or o.strict or o.shortfall_allowance is not None):
+            or o.strict or o.shortfall_allowance is not None
+            or o.shortfall_prices is not None):
         return None
     pen = f.compiled.shortfall_penalty
     if not pen > 0 or short > tol * max(1.0, float(f.compiled.req_quantity.sum())):

@@ -108,6 +108,13 @@ class Capability(StrictModel):
         default=False,
         description="Quantities may be fractional (otherwise units are whole numbers).",
     )
+    unmet_unit_value: Money | None = Field(
+        default=None,
+        description="What one unit a coalition cannot deliver itself costs it, in the "
+        f"scenario's currency ({MONEY_RANGE}): e.g. the price of buying it off the shelf "
+        "abroad. Prices the shortfall of a sub-coalition in the burden-sharing game "
+        "(models/sharing.md); omitted: the dearest way to buy one unit inside the "
+        "alliance, the largest unit price plus NRC of any program of the capability.")
 
 
 class Requirement(StrictModel):

@@ -71,6 +71,13 @@ class Case:
     key: str
     """SHA-256 (hex) of the case's solve: its scenario, solver, options and procure's
     version; for a failed case, of the base scenario, its edits and the error."""
+    task: str = "study"
+    """What the worker does with the scenario: ``study`` (joint, go-alone, like for
+    like; and movements) or ``coalition`` (one coalition's cost in the burden-sharing
+    game, :mod:`procure.sharing.alliance`)."""
+    extra: dict[str, Any] | None = None
+    """Data the task needs besides the scenario (a coalition: members, levels, unit
+    values)."""
 
 
 def _canonical_hash(obj: Any) -> str:

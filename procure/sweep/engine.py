@@ -148,7 +148,8 @@ class Progress:
 def payload(case: Case, attempt: int, fault: str | None = None,
             grace: float | None = None) -> dict[str, Any]:
     """What a worker receives: data only (the scenario as JSON data)."""
-    return {"name": case.name, "scenario": case.scenario, "solver": case.solver,
+    return {"task": case.task, **(case.extra or {}),
+            "name": case.name, "scenario": case.scenario, "solver": case.solver,
             "options": {"time_limit": case.options.time_limit,
                         "mip_gap": case.options.mip_gap, "threads": case.options.threads,
                         "seed": case.options.seed},

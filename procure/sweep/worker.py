@@ -115,7 +115,8 @@ def _inject(payload: Mapping[str, Any]) -> None:
 def solve_case(payload: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, pd.DataFrame]]:
     """Validate, build and solve one case (in the child): the procurement study (joint,
     go-alone, like for like) when the scenario has programs or requirements, the
-    movement plan when it has movements. Returns the case's row
+    movement plan when it has movements; or, for the task ``coalition``, one
+    coalition's cost in the burden-sharing game (no tables). Returns the case's row
     (:func:`procure.sweep.results.case_row`) and its tables, by file stem."""
     from procure.backends.base import SolveOptions
     from procure.io import scenario_from_data
@@ -123,6 +124,10 @@ def solve_case(payload: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, pd
     from procure.sweep.results import case_row, case_tables
 
     _inject(payload)
+    if payload.get("task") == "coalition":
+        from procure.sharing.alliance import solve_coalition_payload
+
+        return solve_coalition_payload(dict(payload)), {}
     scenario = scenario_from_data(payload["scenario"], source=str(payload.get("name", "")))
     opts = SolveOptions(**payload["options"])
     budget = Budget(opts.time_limit)

@@ -1,0 +1,253 @@
+"""The alliance's cost game on the procurement model (``models/sharing.md``, section
+"Implicit games on the procurement model").
+
+For a coalition S (a non-empty set of members), c(S) is the optimal cost of S's own
+joint procurement, like for like with the grand coalition:
+
+- S plans on its own: its members' requirements, budgets and national constraints,
+  the programs S can run (``restrict``, ``models/procurement.md`` section 12);
+- S must deliver what the grand coalition's joint plan delivers to each of its
+  requirements: it may leave short, at no cost, what that plan leaves short
+  (``shortfall_free``), so that no coalition is valued for units the alliance does
+  not deliver either;
+- what S leaves short beyond that is priced in money, per unit, at the capability's
+  ``unmet_unit_value`` (the price of buying it elsewhere), or, when the scenario gives
+  none, at the dearest way to buy one unit inside the alliance (the largest unit price
+  plus NRC of any program of the capability): never a penalty that swamps the
+  allocation ((1p) in ``models/procurement.md``, section 12).
+
+So c(S) = NRC + unit cost of S's plan + sum over S's requirements of (short beyond the
+grand plan's shortfall) x value, in the scenario's currency. c(N) is at most the joint
+plan's cost (that plan is one of N's), less where buying a unit elsewhere is cheaper
+than delivering it. A solve stopped at a limit gives the interval [bound, incumbent]
+(:class:`CoalitionCost`); answers derived from it say when the gap leaves them
+undecided.
+
+A coalition is solved from data: the full scenario's JSON, the members, the grand
+plan's shortfalls and the unit values (:meth:`AllianceGame.case`), in a process of the
+sweep engine (local pool or Dask: :meth:`AllianceGame.evaluate`) or in this process
+(:func:`solve_coalition`); results are cached by coalition.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from procure.backends.base import SolveOptions
+from procure.procurement.coalition import restrict_scenario
+from procure.procurement.compile import compile_scenario, restrict
+from procure.procurement.formulation import FormulationOptions
+from procure.procurement.solve import ProcurementModel
+from procure.run.pipeline import run
+from procure.run.record import procure_version
+from procure.schema.scenario import Scenario
+from procure.sweep.cases import Case
+from procure.sweep.engine import Pool, execute
+from procure.sweep.store import SweepStore
+
+
+@dataclass(frozen=True)
+class CoalitionCost:
+    """c(S) of one coalition: the incumbent ``cost`` and the proven ``bound`` (equal when
+    ``status`` is optimal), what of it prices units S could not deliver
+    (``unmet_value``), and whether the evaluator accepted the plan."""
+
+    members: tuple[str, ...]
+    status: str
+    cost: float | None
+    bound: float | None
+    unmet_value: float | None
+    plans_checked: bool
+
+    @property
+    def exact(self) -> bool:
+        return self.status == "optimal" and self.cost is not None
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        """[bound, incumbent]; (-inf, inf) where either is unknown."""
+        lo = self.bound if self.bound is not None else -math.inf
+        hi = self.cost if self.cost is not None else math.inf
+        return (self.cost, self.cost) if self.exact else (lo, hi)  # type: ignore[return-value]
+
+
+def unmet_unit_values(s: Scenario) -> dict[str, float]:
+    """Per capability, the money value of one unit a coalition cannot deliver: the
+    scenario's ``unmet_unit_value``, else the largest (unit price, default or per
+    member, plus whole NRC) over the capability's programs, else 0 (no program: no
+    coalition delivers any, so no level asks for any)."""
+    dearest: dict[str, float] = {}
+    for p in s.programs:
+        price = max([p.unit_cost, *p.unit_cost_by_member.values()])
+        dearest[p.capability] = max(dearest.get(p.capability, 0.0), price + p.nrc_total)
+    return {c.id: (c.unmet_unit_value if c.unmet_unit_value is not None
+                   else dearest.get(c.id, 0.0)) for c in s.capabilities}
+
+
+def coalition_models(s: Scenario, members: Iterable[str]) -> tuple[Scenario, Any]:
+    """S's own scenario (what the evaluator checks) and its compiled model, from the
+    full alliance's arrays: ``restrict(compile(s), S)`` (``models/procurement.md``
+    section 12, equal to compiling S's scenario)."""
+    members = tuple(members)
+    return (restrict_scenario(s, members),
+            restrict(compile_scenario(s, "joint"), members))
+
+
+def solve_coalition(s: Scenario, members: Iterable[str], grand_short: Sequence[float],
+                    values: dict[str, float], *, solver: str = "highs",
+                    options: SolveOptions | None = None) -> CoalitionCost:
+    """c(S) (module docstring), solved in this process through the run pipeline.
+    ``grand_short``: per requirement of ``s`` (in order), what the grand coalition's
+    plan leaves short: S may leave as much short at no cost, and pays ``values`` per
+    unit beyond ((1p) in ``models/procurement.md``, section 12)."""
+    members = tuple(members)
+    sub, comp = coalition_models(s, members)
+    inside = set(members)
+    free = tuple(float(q) for r, q in zip(s.requirements, grand_short, strict=True)
+                 if r.member in inside)
+    caps = comp.capability_ids
+    prices = tuple(float(values[caps[int(c)]]) for c in comp.req_capability)
+    model = ProcurementModel(formulation=FormulationOptions(shortfall_prices=prices,
+                                                            shortfall_free=free),
+                             label="coalition")
+    rec = run(model, sub, solver=solver, options=options or SolveOptions(), compiled=comp)
+    ev = rec.evaluation
+    if ev is None or rec.objective is None:
+        return CoalitionCost(members, str(rec.status), None, rec.bound, None, False)
+    short = ev.shortfalls
+    beyond = np.maximum(short.shortfall.to_numpy(dtype=np.float64) - np.asarray(free), 0.0)
+    unit_value = short.capability.astype(str).map(values).to_numpy(dtype=np.float64)
+    unmet = float((beyond * unit_value).sum())
+    cost = float(ev.total_cost) + unmet
+    bound = cost if str(rec.status) == "optimal" else rec.bound
+    return CoalitionCost(members, str(rec.status), cost, bound, unmet, bool(ev.feasible))
+
+
+Mask = int
+
+
+@dataclass
+class AllianceGame:
+    """The cost game of an alliance scenario (module docstring). ``players``: member
+    ids in the scenario's order; coalitions are bitmasks over them."""
+
+    scenario: Scenario
+    solver: str = "highs"
+    options: SolveOptions = field(default_factory=lambda: SolveOptions(time_limit=120.0,
+                                                                      threads=1))
+    kind: Literal["cost"] = "cost"
+
+    def __post_init__(self) -> None:
+        self.players: tuple[str, ...] = tuple(m.id for m in self.scenario.members)
+        self.values = unmet_unit_values(self.scenario)
+        grand = run(ProcurementModel(), self.scenario, solver=self.solver,
+                    options=self.options)
+        if grand.evaluation is None:
+            raise ValueError(f"the alliance's joint plan has no plan ({grand.status}): "
+                             "the game needs what it delivers")
+        self.grand_short: tuple[float, ...] = tuple(
+            float(x) for x in grand.evaluation.shortfalls.shortfall)
+        self.grand_status = str(grand.status)
+        self._cache: dict[Mask, CoalitionCost] = {}
+
+    def members_of(self, mask: Mask) -> tuple[str, ...]:
+        return tuple(p for i, p in enumerate(self.players) if mask >> i & 1)
+
+    def cost_of(self, mask: Mask) -> CoalitionCost:
+        """c(S), solved here once and cached."""
+        if mask not in self._cache:
+            self._cache[mask] = solve_coalition(self.scenario, self.members_of(mask),
+                                                self.grand_short, self.values,
+                                                solver=self.solver, options=self.options)
+        return self._cache[mask]
+
+    def cached(self, mask: Mask) -> CoalitionCost | None:
+        return self._cache.get(mask)
+
+    def store(self, mask: Mask, cost: CoalitionCost) -> None:
+        self._cache[mask] = cost
+
+    def value(self, coalition: Mask) -> float:
+        """c(S) (the incumbent: the cost of a plan S can carry out)."""
+        if coalition == 0:
+            return 0.0
+        c = self.cost_of(coalition).cost
+        if c is None:
+            raise ValueError(f"no plan for coalition {self.members_of(coalition)}")
+        return c
+
+    def key(self, mask: Mask) -> str:
+        """The content hash of one coalition's solve (its stored result's name)."""
+        text = json.dumps({"scenario": self.scenario.model_dump(mode="json"),
+                           "members": self.members_of(mask), "grand_short": self.grand_short,
+                           "values": self.values, "solver": self.solver,
+                           "options": [self.options.time_limit, self.options.mip_gap,
+                                       self.options.threads, self.options.seed],
+                           "procure": procure_version()}, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def case(self, mask: Mask, index: int) -> Case:
+        """One coalition as a case of the sweep engine (data only)."""
+        members = self.members_of(mask)
+        return Case(index=index, name="+".join(members), labels={"coalition": "+".join(
+            members)}, scenario=self.scenario.model_dump(mode="json"), error=None,
+            solver=self.solver, options=self.options, key=self.key(mask), task="coalition",
+            extra={"members": list(members), "grand_short": list(self.grand_short),
+                   "values": dict(self.values)})
+
+    def evaluate(self, masks: Iterable[Mask], *, pool: Pool | None = None,
+                 store: SweepStore | None = None) -> dict[Mask, CoalitionCost]:
+        """c(S) of every coalition in ``masks``: from the cache, else solved on ``pool``
+        (the sweep engine: a process per coalition, retried once, stored in ``store``
+        as it finishes, so a rerun reuses it) or, without a pool, here in turn."""
+        todo = [m for m in dict.fromkeys(masks) if m and m not in self._cache]
+        if todo and pool is None:
+            for m in todo:
+                self.cost_of(m)
+        elif todo and pool is not None:
+            tmp = None
+            if store is None:
+                tmp = tempfile.TemporaryDirectory(prefix="procure-game-")
+                store = SweepStore.open(Path(tmp.name) / "game", name="game", resume=True,
+                                        force=False)
+            try:
+                cases = [self.case(m, i) for i, m in enumerate(todo)]
+                done = execute(cases, pool, store)
+            finally:
+                if tmp is not None:
+                    tmp.cleanup()
+            for m, c in zip(todo, cases, strict=True):
+                f = done[c.key]
+                if f.outcome != "solved":
+                    raise RuntimeError(f"coalition {'+'.join(self.members_of(m))} failed: "
+                                       f"{f.reason}")
+                self._cache[m] = from_row(f.row)
+        return {m: self._cache[m] for m in dict.fromkeys(masks) if m}
+
+
+def solve_coalition_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    """In a sweep worker: one coalition's c(S) as a row (data only)."""
+    s = Scenario.model_validate(payload["scenario"])
+    c = solve_coalition(s, payload["members"], payload["grand_short"], payload["values"],
+                        solver=payload["solver"], options=SolveOptions(**payload["options"]))
+    return {"members": list(c.members), "status": c.status, "cost": c.cost,
+            "bound": c.bound, "unmet_value": c.unmet_value, "plans_checked": c.plans_checked}
+
+
+def from_row(row: dict[str, Any]) -> CoalitionCost:
+    return CoalitionCost(tuple(row["members"]), row["status"], row["cost"], row["bound"],
+                         row["unmet_value"], bool(row["plans_checked"]))
+
+
+def with_options(game: AllianceGame, **changes: Any) -> AllianceGame:
+    """The same game with other solve options (a new cache)."""
+    return replace(game, options=replace(game.options, **changes))
