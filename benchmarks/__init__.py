@@ -12,6 +12,7 @@ this folder). Modules, in import order (each imports only those before it):
 - :mod:`benchmarks.cflp`: the plain HiGHS CFLP model and the product on CFLP files;
 - :mod:`benchmarks.instances`: OR-Library and hard-instance measurements;
 - :mod:`benchmarks.lp_methods`: LP methods on the movement model's relaxation;
+- :mod:`benchmarks.sweeps`: one sweep per child (local pool, Dask), tables compared;
 - :mod:`benchmarks.measure`: one measurement per child process;
 - :mod:`benchmarks.report`: ``RESULTS.md`` from the results;
 - :mod:`benchmarks.suite`: a whole profile, to ``results.json`` and ``RESULTS.md``;

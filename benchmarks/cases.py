@@ -9,8 +9,9 @@ models span about 1e4 to 1e7 nonzeros:
   items, movements)`` over 30 days.
 
 A profile says which sizes are built, which are solved, with what limits and
-how many repeats: ``smoke`` (seconds; run by the tests so the suite cannot rot),
-``quick`` (minutes) and ``full`` (the run behind ``benchmarks/RESULTS.md``).
+how many repeats, and which sweep spec (``datasets/sweeps``) runs on each pool:
+``smoke`` (seconds; run by the tests so the suite cannot rot), ``quick`` (minutes)
+and ``full`` (the run behind ``benchmarks/RESULTS.md``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from pathlib import Path
 from benchmarks.library import DATA, Kind, Scenario, generate, load_scenario
 
 __all__ = ["DAYS", "ORLIB_CAP", "PROFILES", "REINFORCEMENT", "REPO_ROOT", "SAMPLE", "SEED",
-           "SIZES", "Kind", "Profile", "orlib_data", "scenario_for", "shared_data"]
+           "SIZES", "SWEEPS", "Kind", "Profile", "orlib_data", "scenario_for",
+           "shared_data"]
 
 SEED = 1
 DAYS = 30
@@ -45,6 +47,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 """The checkout holding ``benchmarks/`` (and, in a development install, ``procure/``)."""
 SAMPLE = DATA / "sample_alliance.yaml"
 REINFORCEMENT = DATA / "reinforcement.yaml"
+SWEEPS = REPO_ROOT / "datasets" / "sweeps"
+"""The sweep specs (``tutorial_budgets.yaml``: 6 tiny cases; ``sample_what_if.yaml``: 57
+cases of the sample alliance)."""
 ORLIB_CAP = ("cap41", "cap42", "cap43", "cap44", "cap51", "cap61", "cap62", "cap63", "cap64",
              "cap71", "cap72", "cap73", "cap74")
 
@@ -68,16 +73,19 @@ class Profile:
     hard_limit: float
     lp_size: str | None  # logistics size whose LP relaxation each LP method solves
     lp_limit: float
+    sweep: str | None  # sweep spec in SWEEPS run on each pool (local 1 and 2 workers, Dask)
 
 
 PROFILES = {
     "smoke": Profile("smoke", ("xs",), 2, 10**5, ("xs",), 2.0, 1, (), 10.0, ("cap41",), 1,
-                     (), 10.0, "xs", 2.0),
+                     (), 10.0, "xs", 2.0, "tutorial_budgets.yaml"),
     "quick": Profile("quick", ("xs", "s", "m"), 3, 2 * 10**6, ("xs", "s"), 30.0, 1,
-                     ("sample",), 60.0, ORLIB_CAP, 1, (), 60.0, "s", 60.0),
+                     ("sample",), 60.0, ORLIB_CAP, 1, (), 60.0, "s", 60.0,
+                     "sample_what_if.yaml"),
     "full": Profile("full", ("xs", "s", "m", "l"), 5, 2 * 10**7, ("xs", "s", "m"), 60.0, 1,
                     ("sample", "reinforcement"), 120.0, ORLIB_CAP, 3,
-                    ("cfl-200x200-s0", "capa-8000"), 600.0, "m", 180.0),
+                    ("cfl-200x200-s0", "capa-8000"), 600.0, "m", 180.0,
+                    "sample_what_if.yaml"),
 }
 
 

@@ -5,6 +5,7 @@ Run from the repository root (the harness is not installed with the library)::
     python -m benchmarks --profile full --out benchmarks --force
     python -m benchmarks --profile smoke --out /tmp/bench --only build,lp
     python -m benchmarks --render benchmarks/results.json --out benchmarks --force
+    python -m benchmarks --profile full --only sweep --merge --out benchmarks --force
 
 Exit codes: 0 done; 2 invalid arguments (a one-line message, nothing written).
 """
@@ -16,7 +17,7 @@ import sys
 from pathlib import Path
 
 from benchmarks.cases import PROFILES
-from benchmarks.suite import SECTIONS, render_results, run_suite
+from benchmarks.suite import SECTIONS, read_results, render_results, run_suite
 
 EXIT_OK, EXIT_INVALID = 0, 2
 
@@ -29,7 +30,7 @@ def parser() -> argparse.ArgumentParser:
         prog="python -m benchmarks",
         description="Run the benchmark suite: build against PuLP and the highspy floor, "
                     "backends side by side, OR-Library and hard instances against direct "
-                    "HiGHS models, LP methods.")
+                    "HiGHS models, LP methods, scenario sweeps on the local pool and Dask.")
     ap.add_argument("--profile", default="quick",
                     help="smoke (seconds) | quick (minutes) | full (the published run); "
                          "default quick")
@@ -43,6 +44,10 @@ def parser() -> argparse.ArgumentParser:
                     help="comma-separated sections: " + ",".join(SECTIONS))
     ap.add_argument("--render", type=Path, default=None, metavar="RESULTS_JSON",
                     help="measure nothing: rewrite RESULTS.md in --out from this results.json")
+    ap.add_argument("--merge", action="store_true",
+                    help="the sections measured replace theirs in the results.json already "
+                         "in --out, the others are kept (each with when it was measured); "
+                         "RESULTS.md is rewritten from the merged results")
     return ap
 
 
@@ -59,6 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     if existing and not args.force:
         return _invalid(f"--out: {out_dir} already holds {' and '.join(existing)}; "
                         "use --force to replace them")
+    if args.render is not None and args.merge:
+        return _invalid("--merge measures sections into saved results; --render measures "
+                        "nothing: use one of them")
     if args.render is not None:
         try:
             render_results(args.render, out_dir)
@@ -76,6 +84,16 @@ def main(argv: list[str] | None = None) -> int:
         if bad or not sections:
             return _invalid(f"--only: unknown section(s) {', '.join(bad) or repr(args.only)}; "
                             f"choose from {', '.join(SECTIONS)}")
-    run_suite(args.profile, out_dir, sections=sections, log=lambda line: print(line, flush=True))
+    merge_into = None
+    saved = out_dir / "results.json"
+    if args.merge and saved.exists():
+        try:
+            merge_into = read_results(saved)
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            return _invalid(f"--merge: cannot read results from {saved}: {e}")
+    elif args.merge:
+        print(f"--merge: no {saved} yet: writing this run's results alone", flush=True)
+    run_suite(args.profile, out_dir, sections=sections, log=lambda line: print(line, flush=True),
+              merge_into=merge_into)
     print(f"wrote {out_dir / 'RESULTS.md'} and {out_dir / 'results.json'}")
     return EXIT_OK

@@ -11,7 +11,11 @@ needs from the library:
   the harness's own flat record, so a change of result types stops here;
 - one backend solving a finished model (the LP-method comparison);
 - the OR-Library CFLP reader and importer;
-- the backend registry (names, versions, the default).
+- the backend registry (names, versions, the default);
+- scenario sweeps: a spec and its base, a sweep on the local pool or a Dask cluster
+  (started apart, so its start-up is timed apart), read back into :class:`SweepRecord`
+  (the sweep modules are imported only by these functions, so the other sections run
+  without them).
 """
 
 from __future__ import annotations
@@ -19,9 +23,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+import pandas as pd
 
 import procure
 from procure.backends import (
@@ -45,6 +50,10 @@ from procure.procurement.formulation import FormulationOptions, build
 from procure.procurement.solve import solve
 from procure.schema.scenario import Scenario
 
+if TYPE_CHECKING:  # the sweep modules are imported by the functions that use them
+    from procure.schema.sweep import SweepSpec
+    from procure.sweep.engine import Pool
+
 __all__ = [
     "DATA",
     "DEFAULT_BACKEND",
@@ -55,16 +64,20 @@ __all__ = [
     "Options",
     "Scenario",
     "SolveRecord",
+    "SweepRecord",
     "available_backends",
     "backend_version",
     "build_model",
     "compile_model",
+    "dask_pool",
     "generate",
     "import_cflp",
     "load_scenario",
+    "load_sweep_spec",
     "lp_relaxation",
     "pass_arrays",
     "read_cflp",
+    "run_sweep",
     "solve_logistics",
     "solve_model",
     "solve_options",
@@ -182,3 +195,53 @@ def solve_model(backend: str, model: ModelArrays, options: SolveOptions) -> Mode
 def backend_version(name: str) -> str:
     """The installed version of backend ``name``'s solver."""
     return get_backend(name).version()
+
+
+STATUS_COLUMNS = ("joint_status", "alone_status", "movement_status")
+"""The solve statuses of a sweep's cases table."""
+
+
+def load_sweep_spec(path: Path) -> tuple[SweepSpec, Scenario]:
+    """A sweep spec (YAML or JSON) and its validated base scenario."""
+    from procure.schema.sweep import load_sweep
+
+    return load_sweep(path)
+
+
+def dask_pool(workers: int) -> Pool:
+    """A Dask LocalCluster of ``workers`` processes, one case at a time each, started
+    now (its start-up is what this call takes); the sweep given it closes it."""
+    from procure.sweep.dask import DaskPool
+
+    return DaskPool(None, workers=workers)
+
+
+@dataclass(frozen=True)
+class SweepRecord:
+    """What the harness reads back from one sweep."""
+
+    cases: pd.DataFrame  # the cases table without the columns that differ between runs
+    outcomes: tuple[str, ...]  # per case: solved, failed, invalid, missing
+    case_seconds: tuple[float, ...]  # per case that ran: wall seconds of its last attempt
+    unproven: tuple[int, ...]  # solved cases with a solve not proven optimal (e.g. at
+    #                            its time limit, where the result depends on the run)
+
+
+def run_sweep(spec: SweepSpec, base: Scenario, *, executor: str | Pool,
+              workers: int | None, out: Path) -> SweepRecord:
+    """The product's sweep of ``spec`` over ``base`` on ``executor`` (``"local"``, or a
+    pool from :func:`dask_pool`, which the sweep closes), stored in the fresh folder
+    ``out``."""
+    from procure.sweep.results import TIMING, VOLATILE
+    from procure.sweep.runner import sweep
+
+    res = sweep(spec, base, executor=executor, workers=workers, out=out)
+    table = res.cases
+    ran = table[TIMING.name].dropna()
+    statuses = table[[c for c in STATUS_COLUMNS if c in table.columns]]
+    unproven = (table["outcome"] == "solved") & (statuses.notna()
+                                                 & (statuses != "optimal")).any(axis=1)
+    return SweepRecord(table.drop(columns=list(VOLATILE)).reset_index(drop=True),
+                       tuple(str(o) for o in table["outcome"]),
+                       tuple(float(x) for x in ran),
+                       tuple(int(c) for c in table.loc[unproven, "case"]))

@@ -1,4 +1,4 @@
-"""One measurement per child process: a build of one contender, or one solve.
+"""One measurement per child process: a build of one contender, one solve, or one sweep.
 
 The suite runs every measurement in a fresh interpreter (``python -m
 benchmarks.measure SPEC``, from the repository root) so that peak memory belongs to
@@ -43,6 +43,7 @@ from benchmarks.references import (
     pulp_data,
     pulp_handoff,
 )
+from benchmarks.sweeps import sweep_run
 
 
 def _status_kib(field: str) -> int:
@@ -178,6 +179,7 @@ TASKS: dict[str, Callable[..., dict[str, Any]]] = {
     "linking": linking_run,
     "hard": hard_instance_run,
     "lp": lp_method_run,
+    "sweep": sweep_run,
 }
 """The ``task`` of a spec -> the function its other keys are passed to."""
 

@@ -1,7 +1,8 @@
 """``RESULTS.md`` from the suite's results: targets, tables and findings.
 
-Every number comes from the one run in ``results.json``; ratios compare
-contenders measured in that run. The targets come from :mod:`benchmarks.targets`.
+Every number comes from ``results.json``; ratios compare contenders measured in the
+same run. Results merged from several runs (``--merge``) say which run each section
+comes from. The targets come from :mod:`benchmarks.targets`.
 Nothing here asserts: a missed target is shown with its measured value.
 """
 
@@ -13,6 +14,7 @@ from typing import Any
 from benchmarks.library import DEFAULT_BACKEND
 from benchmarks.targets import (
     BUILD_CHECKPOINTS,
+    DASK_OVERHEAD_PER_CASE_MAX,
     HARD_SPEEDUP_MIN,
     LP_SECONDS_MAX,
     ORLIB_OVER_DIRECT_MAX,
@@ -22,6 +24,7 @@ from benchmarks.targets import (
     PULP_OVER_OURS_MIN,
     SCALING_EXPONENT_MAX,
     SCALING_FROM_NNZ,
+    SWEEP_SPEEDUP_MIN,
 )
 
 DETAIL_NNZ = 1e6
@@ -90,6 +93,67 @@ def _met(ok: bool | None) -> str:
     return "" if ok is None else ("yes" if ok else "**no**")
 
 
+def measured_entries(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per section: when it was measured (its run's start and its own), the profile,
+    the commit, the load average at its start and end and its wall time. Results saved
+    before sections kept this have their run's values (``whole_run``: the load average
+    at the run's start and end; no section start or wall time)."""
+    measured: dict[str, dict[str, Any]] = results.get("measured") or {}
+    m = results["machine"]
+    return {name: measured.get(name) or {
+        "run": results["started"], "started": None,
+        "profile": results["profile"]["name"], "commit": m["commit"],
+        "load_average": m["load_average"], "wall_seconds": None,
+        "load_average_end": results.get("load_average_end"), "whole_run": True}
+        for name in results["sections"]}
+
+
+
+def _runs(res: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The sweep's runs by name (``local-1``, ``local-2``, ``dask-2``)."""
+    return {r["run"]: r for r in (res.get("sweep") or {}).get("runs", [])}
+
+
+def _per_min(r: dict[str, Any], with_startup: bool = False) -> float | None:
+    """Cases per minute of one sweep run (optionally counting the cluster's start-up)."""
+    if "seconds" not in r:
+        return None
+    t = r["seconds"] + ((r.get("startup_seconds") or 0.0) if with_startup else 0.0)
+    return 60.0 * r["cases"] / t if t > 0 else None
+
+
+def _outcomes(data: dict[str, Any]) -> str:
+    return f"{data.get('cases')} cases: {data.get('solved')} solved, {data.get('failed')} failed"
+
+
+def _sweep_targets(res: dict[str, Any]) -> list[list[str]]:
+    data = res.get("sweep") or {}
+    if not data.get("runs"):
+        return []
+    runs = _runs(res)
+    one, two = runs.get("local-1", {}), runs.get("local-2", {})
+    sp, over = data.get("speedup"), data.get("dask_overhead_per_case")
+    with_startup, outside = data.get("dask_overhead_per_case_with_startup"), _outside(res)
+    spec = data["spec"].rsplit("/", 1)[-1]
+    return [[f"sweep `{spec}` ({data.get('cases')} cases): 2 local workers >= "
+             f"{_g(SWEEP_SPEEDUP_MIN)}x the cases per minute of 1 worker",
+             "" if sp is None else f"{_x(sp)} ({_f(_per_min(two))} against "
+                                   f"{_f(_per_min(one))} cases/min)",
+             _met(None if sp is None else sp >= SWEEP_SPEEDUP_MIN)],
+            [f"sweep: Dask overhead per case (LocalCluster, 2 workers, against the local "
+             f"pool with 2 workers), start-up excluded, < {_g(DASK_OVERHEAD_PER_CASE_MAX)} s",
+             "" if over is None or outside is None
+             else f"{over:+.3g} s ({with_startup:+.3g} s with start-up; {outside:+.3g} s "
+                  "outside the cases' own time)",
+             _met(None if over is None else over < DASK_OVERHEAD_PER_CASE_MAX)],
+            ["sweep: identical cases tables on the local pool (1 and 2 workers) and on Dask "
+             "(timing column excepted)",
+             ("identical" if data.get("identical") else
+              f"not identical: {len(data.get('differing', []))} column(s)")
+             + f" ({_outcomes(data)})",
+             _met(bool(data.get("identical")))]]
+
+
 def target_rows(res: dict[str, Any]) -> list[list[str]]:
     """One row per target: what it says, the measured value, and whether it is met."""
     out: list[list[str]] = []
@@ -147,6 +211,7 @@ def target_rows(res: dict[str, Any]) -> list[list[str]]:
                     f"{_g(LP_SECONDS_MAX)} s",
                     f"{best['seconds']:.1f} s ({best['method']})",
                     _met(best["seconds"] < LP_SECONDS_MAX)])
+    out += _sweep_targets(res)
     return out
 
 
@@ -329,6 +394,142 @@ def lp_table(res: dict[str, Any]) -> list[str]:
     return _table(head, body)
 
 
+def _idle(r: dict[str, Any]) -> float | None:
+    """Wall seconds of a sweep run beyond its cases' own time shared among its workers
+    (expanding the cases, starting each case, waiting, storing, combining; for Dask
+    also the scheduler)."""
+    if "seconds" not in r:
+        return None
+    return float(r["seconds"] - r["case_seconds_sum"] / r["workers"])
+
+
+def _outside(res: dict[str, Any]) -> float | None:
+    """Dask's overhead per case outside the cases' own time: (rest s of Dask - rest s of
+    the local pool at 2 workers) / cases; unlike the wall-time overhead, it does not
+    move when the cases themselves run faster or slower between the two runs."""
+    runs = _runs(res)
+    two, dask = runs.get("local-2", {}), runs.get("dask-2", {})
+    a, b = _idle(two), _idle(dask)
+    return None if a is None or b is None or not dask.get("cases") else (b - a) / dask["cases"]
+
+
+def _load(r: dict[str, Any]) -> str:
+    """A run's 1-minute load average at its start and end."""
+    la, end = r.get("load_average") or [], r.get("load_average_end") or []
+    return f"{la[0]:.2f} / {end[0]:.2f}" if la and end else ""
+
+
+def _cases(numbers: list[int]) -> str:
+    return ", ".join(str(n) for n in numbers) or "none"
+
+
+def _difference(data: dict[str, Any]) -> str:
+    """What differs between the runs' cases tables, in words."""
+    parts = []
+    if data.get("differing"):
+        parts.append("columns " + ", ".join(f"`{c}`" for c in data["differing"])
+                     + (f" in case(s) {_cases(data['differing_cases'])}"
+                        if data.get("differing_cases") else ""))
+    parts += [f"no table from {m}" for m in data.get("missing", [])]
+    return "; ".join(parts)
+
+
+def sweep_table(res: dict[str, Any]) -> list[str]:
+    """Section 6: the sweep on the local pool (1, 2 workers) and Dask, and its reading."""
+    data = res.get("sweep") or {}
+    runs = _runs(res)
+    one, two, dask = runs.get("local-1", {}), runs.get("local-2", {}), runs.get("dask-2", {})
+    proven = any("unproven" in r for r in runs.values())
+    head = ["run", "executor", "workers", "cluster start-up s", "sweep s", "cases",
+            "solved", "failed", "cases/min", "cases/min with start-up", "vs 1 worker",
+            "case s: median", "case s: sum", "rest s", "load average (1 min) at start / end",
+            *(["cases not proven optimal"] if proven else [])]
+    body = []
+    for name, r in runs.items():
+        if "error" in r:
+            body.append([name, r["executor"], str(r["workers"]), str(r["error"])[:80],
+                         *[""] * (len(head) - 4)])
+            continue
+        rate, base = _per_min(r), _per_min(one)
+        startup = r.get("startup_seconds")
+        body.append([name, r["executor"], str(r["workers"]), _f(startup),
+                     _f(r["seconds"]), str(r["cases"]), str(r["solved"]), str(r["failed"]),
+                     _f(rate), "" if startup is None else _f(_per_min(r, True)),
+                     "" if rate is None or base is None else _x(rate / base),
+                     _f(r.get("case_seconds_median")), _f(r.get("case_seconds_sum")),
+                     _f(_idle(r)), _load(r),
+                     *([_cases(r.get("unproven", []))] if proven else [])])
+    lines = [f"Spec `{data.get('spec')}`; versions: "
+             + ", ".join(f"{k} {v}" for k, v in (data.get("versions") or {}).items()) + ".",
+             "", *_table(head, body)]
+    text = []
+    sp = data.get("speedup")
+    if sp is not None and one.get("case_seconds_median") and two.get("case_seconds_median"):
+        slower = two["case_seconds_median"] / one["case_seconds_median"]
+        text.append(f"2 workers give {_x(sp)} the cases per minute of 1 worker; each case "
+                    f"took {_x(slower)} as long with two running at once (median "
+                    f"{two['case_seconds_median']:.3g} s against "
+                    f"{one['case_seconds_median']:.3g} s) on this {res['machine']['cores']}-"
+                    "core machine shared with other processes.")
+    over, outside = data.get("dask_overhead_per_case"), _outside(res)
+    if over is not None and outside is not None:
+        faster = dask["case_seconds_median"] / two["case_seconds_median"]
+        text.append(f"Dask with 2 workers took {dask['seconds']:.1f} s against "
+                    f"{two['seconds']:.1f} s for the local pool with 2 workers, {over:+.3g} s "
+                    f"per case ({data['dask_overhead_per_case_with_startup']:+.3g} s with the "
+                    f"cluster's {dask['startup_seconds']:.1f} s start-up), while its cases "
+                    f"themselves took {_x(faster)} as long (median); outside the cases' own "
+                    f"time Dask added {outside:+.3g} s per case.")
+    same = ("identical" if data.get("identical")
+            else f"**not identical** ({_difference(data)})")
+    text.append(f"The three cases tables are {same}, the `seconds` column excepted "
+                f"({_outcomes(data)}).")
+    return [*lines, " ".join(text), ""]
+
+
+def _why_sweep(res: dict[str, Any]) -> list[str]:
+    data = res.get("sweep") or {}
+    runs = _runs(res)
+    one, two, dask = runs.get("local-1", {}), runs.get("local-2", {}), runs.get("dask-2", {})
+    out = []
+    sp = data.get("speedup")
+    if sp is not None and sp < SWEEP_SPEEDUP_MIN:
+        out.append(
+            f"- **Sweep, 2 workers against 1 ({_x(sp)} against {_g(SWEEP_SPEEDUP_MIN)}x).** "
+            f"The cases' own time summed to {two['case_seconds_sum']:.0f} s at 2 workers "
+            f"against {one['case_seconds_sum']:.0f} s at 1 (median per case "
+            f"{two['case_seconds_median']:.3g} s against {one['case_seconds_median']:.3g} "
+            f"s): two solves at once on {res['machine']['cores']} cores shared with other "
+            f"processes (1-minute load average {_load(one)} at the start / end of the "
+            f"1-worker run, {_load(two)} of the 2-worker run) each run slower. Wall time "
+            f"beyond the cases' own time shared among the workers: {_f(_idle(two))} s at 2 "
+            f"workers, {_f(_idle(one))} s at 1, so the pool itself costs little.")
+    over = data.get("dask_overhead_per_case")
+    if over is not None and over >= DASK_OVERHEAD_PER_CASE_MAX:
+        out.append(
+            f"- **Dask overhead ({over:.3g} s per case against "
+            f"{_g(DASK_OVERHEAD_PER_CASE_MAX)} s).** Median case "
+            f"{dask['case_seconds_median']:.3g} s on Dask against "
+            f"{two['case_seconds_median']:.3g} s on the local pool; outside the cases' own "
+            f"time Dask added {_f(_outside(res))} s per case.")
+    if data.get("runs") and not data.get("identical"):
+        status = [c for c in data.get("differing", []) if c.endswith("_status")]
+        unproven = {r["run"]: r["unproven"] for r in runs.values() if "unproven" in r}
+        text = f"- **Sweep cases tables differ** between the runs: {_difference(data)}. "
+        if data.get("differing") and not status:
+            text += ("Every solve status is the same in the three runs; what differs is "
+                     "the plan found. ")
+        text += ("A solve stopped by its wall-clock time limit ends wherever the solver got "
+                 "to, which depends on the machine's load, so such a case can differ "
+                 "between runs. ")
+        text += ("Cases not proven optimal, per run: "
+                 + "; ".join(f"{k} {_cases(v)}" for k, v in unproven.items()) + "."
+                 if unproven else "This run did not record which cases were not proven "
+                 "optimal.")
+        out.append(text)
+    return out
+
+
 def _floor_verdict(res: dict[str, Any]) -> str:
     ratios = [r["ours_over_floor"] for data in (res.get("build") or {}).values()
               for r in data["rows"]
@@ -463,6 +664,7 @@ def why_missed(res: dict[str, Any]) -> list[str]:
             "windows, `models/logistics.md` section 4) and implied bounds. The rest is "
             "the LP code: the highspy 1.14 wheel is built without HiGHS' newer "
             "interior-point solver (HiPO), and every solve here uses one thread.")
+    out += _why_sweep(res)
     return out
 
 
@@ -508,19 +710,61 @@ def choices(res: dict[str, Any]) -> list[str]:
         best = min(lp, key=lambda r: r["seconds"])
         out.append(f"- **LP method**: fastest proven on the movement LP relaxation: "
                    f"`{best['method']}` ({best['seconds']:.3g} s); see section 5.")
+    runs = _runs(res)
+    two, dask = runs.get("local-2", {}), runs.get("dask-2", {})
+    outside, over = _outside(res), (res.get("sweep") or {}).get("dask_overhead_per_case")
+    if outside is not None and over is not None:
+        out.append(f"- **Sweeps on the local pool by default** (`procure sweep` without "
+                   f"`--dask`): on one machine Dask with the same 2 workers adds "
+                   f"{outside:+.3g} s per case outside the cases' own time, and "
+                   f"{dask['startup_seconds']:.1f} s to start its cluster; its wall-time "
+                   f"difference ({over:+.3g} s per case) follows how long the cases "
+                   f"themselves took (median {dask['case_seconds_median']:.3g} s against "
+                   f"{two['case_seconds_median']:.3g} s), which moves with the machine's "
+                   f"load (1-minute load average {_load(two)} over the local run, "
+                   f"{_load(dask)} over Dask's). See section 6.")
     return out
+
+
+def _when_measured(res: dict[str, Any]) -> list[str]:
+    """Which run each section comes from, when the results merge several runs."""
+    entries = measured_entries(res)
+    if len({e["run"] for e in entries.values()}) < 2:
+        return []
+
+    def loads(xs: list[float] | None) -> str:
+        return " ".join(f"{x:.2f}" for x in xs or [])
+
+    rows = [[name, e["run"], e.get("started") or "", e["profile"], e["commit"],
+             loads(e.get("load_average")), loads(e.get("load_average_end")),
+             "" if e.get("wall_seconds") is None else f"{e['wall_seconds']:.0f}"]
+            for name, e in entries.items()]
+    return ["## When each section was measured", "",
+            f"These results merge runs (`{COMMAND} --merge`): each section comes from the run "
+            f"shown. The date, code, load average and wall time above are those of the run "
+            f"started {res['started']}."
+            + (" Sections measured before per-section records were kept show their run's "
+               "load average at its start and end." if any(e.get("whole_run")
+                                                          for e in entries.values()) else ""),
+            "",
+            *_table(["section", "run started", "section started", "profile", "commit",
+                     "load average (1/5/15 min) at start", "at end", "wall s"], rows)]
 
 
 def render_markdown(res: dict[str, Any]) -> str:
     """The whole ``RESULTS.md`` of one run's results."""
     m = res["machine"]
     prof = res["profile"]
+    when = _when_measured(res)
     lines = [
         "# Benchmark results",
         "",
-        f"Generated by `{COMMAND} --profile {prof['name']}` (see `benchmarks/README.md`). "
-        "Every measurement ran in a fresh child process; times are medians of the repeats "
-        "shown; ratios compare contenders measured in this one run.",
+        f"Generated by `{COMMAND} --profile {prof['name']}` (see `benchmarks/README.md`)"
+        + (", with sections replaced by later runs (`--merge`; see *When each section was "
+           "measured*). " if when else ". ")
+        + "Every measurement ran in a fresh child process; times are medians of the repeats "
+        "shown; ratios compare contenders measured in " + ("the same run." if when
+                                                          else "this one run."),
         "",
         f"- date: {res['started']}; wall time of the run {res.get('wall_seconds', 0):.0f} s",
         f"- code: commit {m['commit']}",
@@ -534,6 +778,7 @@ def render_markdown(res: dict[str, Any]) -> str:
         "- backends: " + ", ".join(f"{k} {v}" for k, v in m["backends"].items()),
         "- every solve: `threads=1`, `seed=0`, relative MIP gap 1e-6",
         "",
+        *when,
         "## Targets",
         "",
         *_table(["target", "measured", "met"], target_rows(res)),
@@ -597,4 +842,17 @@ def render_markdown(res: dict[str, Any]) -> str:
     if res.get("lp"):
         lines += ["## 5. LP relaxation of the movement model: LP methods", "",
                   *lp_table(res)]
+    if (res.get("sweep") or {}).get("runs"):
+        lines += ["## 6. Sweeps: cases per minute, local pool and Dask", "",
+                  "The same sweep spec run three times, each in a fresh child process and "
+                  "into a fresh folder: the local pool (`executor=\"local\"`) with 1 and "
+                  "with 2 workers, and a Dask LocalCluster of 2 worker processes "
+                  "(`executor=\"dask\"`), started before the sweep and timed apart "
+                  "(*cluster start-up*). Every case (a joint, a go-alone and a like-for-like "
+                  "solve) runs in a process of its own with one solver thread. *sweep s* "
+                  "covers expanding the cases, every case, storing and combining (for Dask "
+                  "also closing the cluster); *case s* is each case's own wall time; "
+                  "*rest s* = sweep s - case s sum / workers. Dask's overhead per case = "
+                  "(Dask sweep s - local sweep s at 2 workers) / cases.", "",
+                  *sweep_table(res)]
     return "\n".join(lines) + "\n"

@@ -13,10 +13,16 @@
 3. OR-Library ``cap*``: product against the direct HiGHS model (total time), and
    the product's strong against weak linking (the formulation choice);
 4. hard CFLP instances: proof time, product against the plain HiGHS models;
-5. LP methods on the movement model's LP relaxation.
+5. LP methods on the movement model's LP relaxation;
+6. a scenario sweep on the local pool (1 and 2 workers) and on a Dask LocalCluster
+   (2 workers, its start-up timed apart), each run into a fresh folder; whether the
+   three cases tables are identical.
 
 Results go to ``results.json`` (everything) and ``RESULTS.md`` (tables and
-findings) in ``out_dir``; both are written atomically at the end.
+findings) in ``out_dir``; both are written atomically at the end. Each section's
+``measured`` entry says when it ran, at which commit and load. With ``merge_into``
+(the results already in ``out_dir``), the sections measured replace theirs and the
+others are kept (:func:`merge_results`).
 """
 
 from __future__ import annotations
@@ -27,17 +33,19 @@ import math
 import os
 import platform
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from benchmarks.cases import PROFILES, REPO_ROOT, SIZES, Kind, Profile, orlib_data
+from benchmarks.cases import PROFILES, REPO_ROOT, SIZES, SWEEPS, Kind, Profile, orlib_data
 from benchmarks.library import available_backends, backend_version
 from benchmarks.lp_methods import METHODS
 from benchmarks.measure import run_child
-from benchmarks.report import render_markdown
+from benchmarks.report import measured_entries, render_markdown
+from benchmarks.sweeps import CASES_FILE, RUNS, TIMEOUT, compare_cases, summary
 from benchmarks.targets import SCALING_FROM_NNZ
 
 KINDS: tuple[Kind, ...] = ("procurement", "logistics")
@@ -58,12 +66,8 @@ def machine() -> dict[str, Any]:
                 break
     except OSError:
         pass
-    versions = {}
-    for dist in ("procure", "highspy", "ortools", "pulp", "numpy", "scipy", "pydantic", "pandas"):
-        try:
-            versions[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            versions[dist] = "not installed"
+    versions = _versions(("procure", "highspy", "ortools", "pulp", "numpy", "scipy",
+                          "pydantic", "pandas"))
     return {
         "cores": os.cpu_count(),
         "memory_gib": round(mem_kib / 2**20, 1),
@@ -75,6 +79,17 @@ def machine() -> dict[str, Any]:
         "load_average": list(os.getloadavg()),
         "commit": _git_commit(),
     }
+
+
+def _versions(dists: tuple[str, ...]) -> dict[str, str]:
+    """The installed version of each distribution ("not installed" if absent)."""
+    versions = {}
+    for dist in dists:
+        try:
+            versions[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            versions[dist] = "not installed"
+    return versions
 
 
 def _git_commit() -> str:
@@ -233,6 +248,37 @@ def lp_rows(profile: Profile, log: Log) -> list[dict[str, Any]]:
     return rows
 
 
+def sweep_runs(profile: Profile, log: Log) -> dict[str, Any]:
+    """The profile's sweep on the local pool (1, 2 workers) and on Dask (2 workers), each
+    in a child and a fresh folder; the speed-up, Dask's overhead per case, and whether
+    the three cases tables are identical."""
+    if profile.sweep is None:
+        return {}
+    spec = SWEEPS / profile.sweep
+    runs: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-sweep-") as tmp:
+        tables = {}
+        for name, executor, workers in RUNS:
+            folder = Path(tmp) / name
+            folder.mkdir()
+            r = run_child({"task": "sweep", "spec": str(spec), "executor": executor,
+                           "workers": workers, "folder": str(folder)}, timeout=TIMEOUT)
+            r.update({"run": name, "executor": executor, "workers": workers})
+            startup = r.get("startup_seconds")
+            log(f"sweep {profile.sweep} {name}: "
+                + (str(r["error"]) if "error" in r else
+                   f"{r['cases']} cases ({r['solved']} solved) in {r['seconds']:.1f} s"
+                   + ("" if startup is None else f" after {startup:.1f} s start-up")))
+            runs[name] = r
+            tables[name] = folder / CASES_FILE
+        same = compare_cases(tables)
+    first = next((r for r in runs.values() if "cases" in r), {})
+    return {"spec": str(spec.relative_to(REPO_ROOT)), "runs": list(runs.values()),
+            "cases": first.get("cases"), "solved": first.get("solved"),
+            "failed": first.get("failed"), **same, **summary(runs),
+            "versions": _versions(("dask", "distributed", "pandas", "pyarrow"))}
+
+
 SECTIONS: dict[str, Callable[[Profile, Log], Any]] = {
     "build": build_sweep,
     "solve": backend_matrix,
@@ -240,12 +286,16 @@ SECTIONS: dict[str, Callable[[Profile, Log], Any]] = {
     "linking": linking_rows,
     "hard": hard_rows,
     "lp": lp_rows,
+    "sweep": sweep_runs,
 }
 
 
 def run_suite(profile_name: str, out_dir: Path, *, sections: tuple[str, ...] | None = None,
-              log: Log = print) -> dict[str, Any]:
-    """Run a profile and write ``results.json`` and ``RESULTS.md`` to ``out_dir``."""
+              log: Log = print, merge_into: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Run a profile and write ``results.json`` and ``RESULTS.md`` to ``out_dir``; with
+    ``merge_into`` (results read by :func:`read_results`), the sections measured replace
+    theirs in it and its other sections are kept (:func:`merge_results`). Returns what
+    was written."""
     profile = PROFILES[profile_name]
     chosen = sections or tuple(SECTIONS)
     unknown = [s for s in chosen if s not in SECTIONS]
@@ -255,20 +305,66 @@ def run_suite(profile_name: str, out_dir: Path, *, sections: tuple[str, ...] | N
     if needs_data and not orlib_data().is_dir():
         log(f"no public instances at {orlib_data()}: skipping {sorted(needs_data)}")
         chosen = tuple(s for s in chosen if s not in needs_data)
+    if "sweep" in chosen and (profile.sweep is None or not (SWEEPS / profile.sweep).is_file()):
+        log(f"no sweep spec {SWEEPS / str(profile.sweep)}: skipping ['sweep']")
+        chosen = tuple(s for s in chosen if s != "sweep")
     t0 = time.perf_counter()
+    started = _now()
     results: dict[str, Any] = {
         "profile": profile.__dict__,
-        "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "started": started,
         "machine": machine(),
         "sections": list(chosen),
+        "measured": {},
     }
     for name in chosen:
+        entry: dict[str, Any] = {"run": started, "started": _now(), "profile": profile.name,
+                                 "commit": results["machine"]["commit"],
+                                 "load_average": list(os.getloadavg())}
+        s0 = time.perf_counter()
         results[name] = SECTIONS[name](profile, log)
+        entry.update(wall_seconds=time.perf_counter() - s0,
+                     load_average_end=list(os.getloadavg()))
+        results["measured"][name] = entry
     results["wall_seconds"] = time.perf_counter() - t0
     results["load_average_end"] = list(os.getloadavg())
+    if merge_into is not None:
+        results = merge_results(merge_into, results)
     _write_both(out_dir, {"results.json": json.dumps(results, indent=1, default=str),
                           "RESULTS.md": render_markdown(results)})
     return results
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def read_results(results_json: Path) -> dict[str, Any]:
+    """Saved results (``results.json``); ValueError when they are not a run's results."""
+    results = json.loads(results_json.read_text())
+    if not isinstance(results, dict) or not {"profile", "started", "machine",
+                                             "sections"} <= set(results):
+        raise ValueError("not the results of a run (profile, started, machine, sections)")
+    return results
+
+
+def merge_results(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """``old`` with the sections of ``new`` replacing theirs; the others kept, each with
+    its ``measured`` entry. The run-wide fields (date, machine, profile, wall time) stay
+    those of ``old`` unless ``new`` replaces every section of it."""
+    kept = [s for s in old["sections"] if s not in new["sections"]]
+    if not kept:
+        return new
+    out = dict(old)
+    before = measured_entries(old)
+    for name in new["sections"]:
+        out[name] = new[name]
+    order = [s for s in SECTIONS if s in kept or s in new["sections"]]
+    order += [s for s in kept if s not in order]
+    out["sections"] = order
+    out["measured"] = {s: new["measured"][s] if s in new["sections"] else before[s]
+                       for s in order}
+    return out
 
 
 def render_results(results_json: Path, out_dir: Path) -> None:

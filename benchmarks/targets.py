@@ -42,3 +42,11 @@ HARD_SPEEDUP_MIN: Final = 1.5
 # -- 5. LP relaxation of the movement model -----------------------------------------------
 LP_SECONDS_MAX: Final = 120.0
 """The fastest LP method proves the relaxation optimal in less than this many seconds."""
+
+# -- 6. Scenario sweeps -------------------------------------------------------------------
+SWEEP_SPEEDUP_MIN: Final = 1.6
+"""The local pool with 2 workers: cases per minute at least this many times 1 worker's."""
+
+DASK_OVERHEAD_PER_CASE_MAX: Final = 0.5
+"""Seconds Dask (a LocalCluster of 2 workers) adds per case against the local pool with 2
+workers, the cluster's start-up excluded, less than this."""

@@ -16,6 +16,7 @@ from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -38,7 +39,9 @@ from benchmarks.references import (  # noqa: E402
     pulp_handoff,
 )
 from benchmarks.report import geomean, render_markdown, why_missed  # noqa: E402
-from benchmarks.suite import fit_exponent, run_suite  # noqa: E402
+from benchmarks.suite import fit_exponent, merge_results, run_suite  # noqa: E402
+from benchmarks.sweeps import compare_cases  # noqa: E402
+from benchmarks.targets import SWEEP_SPEEDUP_MIN  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +58,10 @@ def test_smoke_writes_both_files(smoke: tuple[Path, dict[str, Any]]) -> None:
     md = (out / "RESULTS.md").read_text()
     assert md == render_markdown(on_disk)
     for heading in ("## Targets", "## 1. Build", "## 2. Backends side by side",
-                    "## 5. LP relaxation"):
+                    "## 5. LP relaxation", "## 6. Sweeps: cases per minute, local pool and Dask"):
         assert heading in md
+    assert "When each section was measured" not in md  # one run
+    assert set(on_disk["measured"]) == set(on_disk["sections"])
     assert results["machine"]["cores"] >= 1
     assert not list(out.glob(".*.tmp"))
 
@@ -99,6 +104,53 @@ def test_smoke_orlib_and_lp_methods(smoke: tuple[Path, dict[str, Any]]) -> None:
                if r["status"] == "optimal" and "simplex" in r["method"]]
     assert len(simplex) >= 2
     assert max(simplex) - min(simplex) <= 1e-6 * max(1.0, abs(min(simplex)))
+
+
+def test_smoke_sweep_runs_on_the_local_pool_and_dask(
+        smoke: tuple[Path, dict[str, Any]]) -> None:
+    out, results = smoke
+    data = results["sweep"]
+    assert data["spec"] == "datasets/sweeps/tutorial_budgets.yaml"
+    runs = {r["run"]: r for r in data["runs"]}
+    assert list(runs) == ["local-1", "local-2", "dask-2"]
+    for r in runs.values():
+        assert "error" not in r, r
+        assert (r["cases"], r["solved"], r["failed"]) == (6, 6, 0)
+        assert r["cases_per_minute"] == pytest.approx(60 * 6 / r["seconds"])
+        assert 0 < r["case_seconds_median"] <= r["case_seconds_sum"]
+        assert len(r["load_average"]) == len(r["load_average_end"]) == 3
+    assert runs["local-1"]["startup_seconds"] is None
+    assert runs["dask-2"]["startup_seconds"] > 0
+    assert data["identical"] is True and data["differing"] == [] == data["missing"]
+    assert data["differing_cases"] == [] and all(r["unproven"] == [] for r in runs.values())
+    assert (data["cases"], data["solved"], data["failed"]) == (6, 6, 0)
+    assert data["speedup"] == pytest.approx(runs["local-1"]["seconds"]
+                                            / runs["local-2"]["seconds"])
+    extra = runs["dask-2"]["seconds"] - runs["local-2"]["seconds"]
+    assert data["dask_overhead_per_case"] == pytest.approx(extra / 6)
+    assert data["dask_overhead_per_case_with_startup"] == pytest.approx(
+        (extra + runs["dask-2"]["startup_seconds"]) / 6)
+    assert results["measured"]["sweep"]["profile"] == "smoke"
+    md = (out / "RESULTS.md").read_text()
+    assert f"2 local workers >= {SWEEP_SPEEDUP_MIN:g}x the cases per minute" in md
+    assert "| dask-2 | dask | 2 |" in md
+    assert "The three cases tables are identical" in md
+
+
+def test_compare_cases_names_what_differs(tmp_path: Path) -> None:
+    table = pd.DataFrame({"case": [0, 1], "name": ["base", "x"], "joint_cost": [1.5, None]})
+    paths = {}
+    for name, frame in (("a", table), ("b", table.copy()),
+                        ("c", table.assign(joint_cost=[1.5, 2.0]))):
+        paths[name] = tmp_path / f"{name}.parquet"
+        frame.to_parquet(paths[name])
+    assert compare_cases({k: paths[k] for k in ("a", "b")}) == {
+        "identical": True, "differing": [], "differing_cases": [], "missing": []}
+    got = compare_cases(paths)
+    assert got["identical"] is False
+    assert got["differing"] == ["joint_cost"] and got["differing_cases"] == [1]
+    got = compare_cases({"a": paths["a"], "gone": tmp_path / "none.parquet"})
+    assert got["identical"] is False and got["missing"] == ["gone"]
 
 
 @pytest.mark.parametrize("kind", ["procurement", "logistics"])
@@ -153,6 +205,56 @@ def test_render_rewrites_the_report_from_saved_results(
     output = capsys.readouterr()
     assert code == 2 and "--render" in output.out + output.err
     assert not (tmp_path / "no").exists()
+
+
+def test_merge_replaces_the_sections_measured_and_keeps_the_others(
+        smoke: tuple[Path, dict[str, Any]], tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    out, _ = smoke
+    old = json.loads((out / "results.json").read_text())
+    old["started"] = "2020-01-02T03:04:05+00:00"  # an earlier run, saved before the
+    del old["measured"]  # per-section records existed
+    folder = tmp_path / "published"
+    folder.mkdir()
+    (folder / "results.json").write_text(json.dumps(old))
+    (folder / "RESULTS.md").write_text(render_markdown(old))
+    args = ["--profile", "smoke", "--only", "lp", "--merge", "--out", str(folder)]
+    assert bench_main(args) == 2  # results there: --force needed
+    assert bench_main([*args, "--render", str(out / "results.json"), "--force"]) == 2
+    assert json.loads((folder / "results.json").read_text()) == old
+    assert bench_main([*args, "--force"]) == 0
+    capsys.readouterr()
+    merged = json.loads((folder / "results.json").read_text())
+    assert merged["sections"] == old["sections"]
+    assert merged["started"] == old["started"] and merged["machine"] == old["machine"]
+    for name in old["sections"]:
+        if name != "lp":
+            assert merged[name] == old[name], name
+            assert merged["measured"][name]["run"] == old["started"]
+            assert merged["measured"][name]["whole_run"] is True
+    assert merged["lp"] != old["lp"]
+    lp = merged["measured"]["lp"]
+    assert lp["run"] > old["started"] and lp["profile"] == "smoke"
+    assert lp["wall_seconds"] > 0 and len(lp["load_average_end"]) == 3
+    md = (folder / "RESULTS.md").read_text()
+    assert md == render_markdown(merged)
+    assert "## When each section was measured" in md and f"| lp | {lp['run']} |" in md
+    assert "## 6. Sweeps" in md and "## 1. Build" in md
+    (folder / "results.json").write_text("{not json")
+    assert bench_main([*args, "--force"]) == 2
+    assert "--merge" in capsys.readouterr().err
+
+
+def test_merge_of_every_section_is_the_new_run() -> None:
+    old = {"profile": {"name": "full"}, "started": "a", "sections": ["lp"], "lp": [1],
+           "machine": {"commit": "x", "load_average": [1.0, 1.0, 1.0]}}
+    new = {**old, "started": "b", "lp": [2], "sections": ["lp"],
+           "measured": {"lp": {"run": "b"}}}
+    assert merge_results(old, new) == new
+    both = merge_results({**old, "sections": ["build", "lp"], "build": {}}, new)
+    assert both["sections"] == ["build", "lp"] and both["started"] == "a"
+    assert both["lp"] == [2] and both["measured"]["lp"] == {"run": "b"}
+    assert both["measured"]["build"]["run"] == "a"
 
 
 def test_published_results_render_to_the_published_report() -> None:
