@@ -54,7 +54,11 @@ def sweep_run(spec: str, executor: str, workers: int, folder: str) -> dict[str, 
         pool = dask_pool(workers)
         startup = time.perf_counter() - t0
     t0 = time.perf_counter()
-    rec = run_sweep(sweep_spec, base, executor=pool, workers=workers, out=root / "sweep")
+    try:
+        rec = run_sweep(sweep_spec, base, executor=pool, workers=workers, out=root / "sweep")
+    finally:
+        if not isinstance(pool, str):  # the caller's pool: closed here, inside the timing
+            pool.close()
     seconds = time.perf_counter() - t0
     rec.cases.to_parquet(root / CASES_FILE)
     n = len(rec.outcomes)

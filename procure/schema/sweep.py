@@ -110,6 +110,11 @@ class SweepOptions(StrictModel):
                             "counts as optimal (0 to 0.999).")
     threads: Threads = Field(default=1, description="Solver threads per case (at least 1).")
     seed: Seed = Field(default=0, description="Solver random seed (0 to 2^31 - 1).")
+    solver_options: dict[SolverName, dict[str, bool | int | float | str]] = Field(
+        default_factory=dict, description="Each solver's own settings, by solver name "
+        "(e.g. {highs: {mip_max_nodes: 20000}}: a node limit stops every case at the same "
+        "point on any machine, where a time limit does not); refused by name before any "
+        "solve when the solver does not know them.")
 
 
 class OptionsOverride(StrictModel):
@@ -730,7 +735,7 @@ def load_sweep(path: str | os.PathLike[str]) -> tuple[SweepSpec, Scenario]:
         problems += [Problem("base", f"{q} (base scenario {quote(spec.base)})")
                      for q in err.problems]
         raise SweepSpecError(problems, src) from None
-    problems += reference_problems(spec, base)
+    problems += reference_problems(spec, base) + option_problems(spec)
     if problems:
         raise SweepSpecError(problems, src)
     return spec, base
@@ -739,6 +744,25 @@ def load_sweep(path: str | os.PathLike[str]) -> tuple[SweepSpec, Scenario]:
 def check_sweep(spec: SweepSpec, base: Scenario, source: str | None = None) -> None:
     """Raise :class:`SweepSpecError` when the spec, as a whole or against ``base``, has a
     problem (:func:`spec_problems`, then :func:`reference_problems`)."""
-    problems = spec_problems(spec) + reference_problems(spec, base)
+    problems = spec_problems(spec) + reference_problems(spec, base) + option_problems(spec)
     if problems:
         raise SweepSpecError(problems, source)
+
+
+def option_problems(spec: SweepSpec) -> list[Problem]:
+    """Solver settings a solver does not know (``options.solver_options``), named before
+    any case runs: the backend's own check, for each solver the spec sets options of."""
+    from procure.backends.base import SolveOptions
+    from procure.backends.registry import get_backend
+    from procure.errors import SolverUnavailableError
+
+    out: list[Problem] = []
+    for name, settings in spec.options.solver_options.items():
+        try:
+            refusal = get_backend(name).check_options(
+                SolveOptions(solver_options={name: settings}))
+        except SolverUnavailableError as e:
+            refusal = str(e)
+        if refusal is not None:
+            out.append(Problem(f"options.solver_options.{name}", refusal))
+    return out

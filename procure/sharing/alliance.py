@@ -35,7 +35,7 @@ import hashlib
 import json
 import math
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -43,6 +43,7 @@ from typing import Any, Literal
 import numpy as np
 
 from procure.backends.base import SolveOptions
+from procure.lp.model import FloatArray, IntArray
 from procure.procurement.coalition import restrict_scenario
 from procure.procurement.compile import compile_scenario, restrict
 from procure.procurement.formulation import FormulationOptions
@@ -50,6 +51,7 @@ from procure.procurement.solve import ProcurementModel
 from procure.run.pipeline import run
 from procure.run.record import procure_version
 from procure.schema.scenario import Scenario
+from procure.sharing.game import subset_sums
 from procure.sweep.cases import Case
 from procure.sweep.engine import Pool, execute
 from procure.sweep.store import SweepStore
@@ -133,6 +135,9 @@ def solve_coalition(s: Scenario, members: Iterable[str], grand_short: Sequence[f
 
 
 Mask = int
+ENUMERATE_MAX = 12
+"""Most members for which the most violated coalition is found by enumerating all
+2^n - 2 proper coalitions (4 094 coalition solves at 12)."""
 
 
 @dataclass
@@ -145,6 +150,8 @@ class AllianceGame:
     options: SolveOptions = field(default_factory=lambda: SolveOptions(time_limit=120.0,
                                                                       threads=1))
     kind: Literal["cost"] = "cost"
+    pool: Pool | None = None  # where coalitions are solved in batches (None: here)
+    store: SweepStore | None = None  # where their results are kept (None: a temp folder)
 
     def __post_init__(self) -> None:
         self.players: tuple[str, ...] = tuple(m.id for m in self.scenario.members)
@@ -173,9 +180,6 @@ class AllianceGame:
     def cached(self, mask: Mask) -> CoalitionCost | None:
         return self._cache.get(mask)
 
-    def store(self, mask: Mask, cost: CoalitionCost) -> None:
-        self._cache[mask] = cost
-
     def value(self, coalition: Mask) -> float:
         """c(S) (the incumbent: the cost of a plan S can carry out)."""
         if coalition == 0:
@@ -185,13 +189,48 @@ class AllianceGame:
             raise ValueError(f"no plan for coalition {self.members_of(coalition)}")
         return c
 
+    def values_of(self, coalitions: IntArray) -> FloatArray:
+        """c(S) of many coalitions at once (solved on :attr:`pool` in parallel); 0 for
+        the empty coalition. The incumbents: see :meth:`cost_of` for the intervals."""
+        masks = np.asarray(coalitions, dtype=np.int64)
+        got = self.evaluate((int(m) for m in masks.ravel()), pool=self.pool,
+                            store=self.store)
+        out = np.zeros(masks.size, dtype=np.float64)
+        for i, m in enumerate(masks.ravel()):
+            if m:
+                c = got[int(m)].cost
+                if c is None:
+                    raise ValueError(f"no plan for coalition {self.members_of(int(m))} "
+                                     f"({got[int(m)].status})")
+                out[i] = c
+        return out.reshape(masks.shape)
+
+    def most_violated(self, x: FloatArray, fixed: Collection[int] = ()
+                      ) -> tuple[int, float] | None:
+        """The proper coalition with the largest excess x(S) - c(S) at ``x``, by
+        evaluating every coalition (up to :data:`ENUMERATE_MAX` members)."""
+        n = len(self.players)
+        if n > ENUMERATE_MAX:
+            raise NotImplementedError(f"{n} members: the most violated coalition is found "
+                                      f"by enumeration up to {ENUMERATE_MAX} members")
+        masks = np.arange(1, (1 << n) - 1, dtype=np.int64)
+        keep = np.array([int(m) not in set(fixed) for m in masks], dtype=bool)
+        masks = masks[keep]
+        if not masks.size:
+            return None
+        excess = subset_sums(x)[masks] - self.values_of(masks)
+        i = int(np.argmax(excess))
+        return int(masks[i]), float(excess[i])
+
     def key(self, mask: Mask) -> str:
         """The content hash of one coalition's solve (its stored result's name)."""
         text = json.dumps({"scenario": self.scenario.model_dump(mode="json"),
                            "members": self.members_of(mask), "grand_short": self.grand_short,
                            "values": self.values, "solver": self.solver,
                            "options": [self.options.time_limit, self.options.mip_gap,
-                                       self.options.threads, self.options.seed],
+                                       self.options.threads, self.options.seed,
+                                       {k: dict(v) for k, v in
+                                        self.options.solver_options.items()}],
                            "procure": procure_version()}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()
 

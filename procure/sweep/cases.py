@@ -88,7 +88,8 @@ def _canonical_hash(obj: Any) -> str:
 def _options_key(options: SolveOptions) -> dict[str, Any]:
     tl = options.time_limit
     return {"time_limit": None if tl is None else float(tl), "mip_gap": float(options.mip_gap),
-            "threads": int(options.threads), "seed": int(options.seed)}
+            "threads": int(options.threads), "seed": int(options.seed),
+            "solver_options": {k: dict(v) for k, v in options.solver_options.items()}}
 
 
 def case_key(scenario: dict[str, Any], solver: str, options: SolveOptions) -> str:
@@ -125,7 +126,9 @@ def _settings(spec: SweepSpec, edits: Sequence[Edit],
                 values[name] = v
     return solver, SolveOptions(time_limit=float(values["time_limit"]),
                                 mip_gap=float(values["mip_gap"]),
-                                threads=int(values["threads"]), seed=int(values["seed"]))
+                                threads=int(values["threads"]), seed=int(values["seed"]),
+                                solver_options={str(k): v for k, v in
+                                                spec.options.solver_options.items()})
 
 
 def _error_text(err: Exception) -> str:

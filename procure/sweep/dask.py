@@ -55,7 +55,7 @@ class DaskPool(Pool):
                 with dask.config.set({"distributed.worker.daemon": False,
                                       "distributed.scheduler.allowed-failures": 0}):
                     self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1,
-                                                processes=True, dashboard_address=None)
+                                                processes=True, dashboard_address=":0")
                 self.client = Client(self.cluster)
             else:
                 self.client = Client(address, timeout=f"{connect_timeout}s")

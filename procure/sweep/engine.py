@@ -152,7 +152,9 @@ def payload(case: Case, attempt: int, fault: str | None = None,
             "name": case.name, "scenario": case.scenario, "solver": case.solver,
             "options": {"time_limit": case.options.time_limit,
                         "mip_gap": case.options.mip_gap, "threads": case.options.threads,
-                        "seed": case.options.seed},
+                        "seed": case.options.seed,
+                        "solver_options": {k: dict(v) for k, v in
+                                           case.options.solver_options.items()}},
             "attempt": attempt, "fault": fault, "grace": grace}
 
 

@@ -159,7 +159,8 @@ def sweep(spec: SweepSpec, base: Scenario, *, executor: str | Pool = "local",
             results = execute(cases, pool, store, on_progress=on_progress, faults=faults,
                               grace=grace)
         finally:
-            pool.close()
+            if pool is not executor:  # a pool the caller passed stays the caller's
+                pool.close()
         frame, changes, tables = combine(cases, results, store, base_case, base.currency)
         store.write_frame("cases", frame)
         store.write_frame("member_changes", changes)

@@ -441,3 +441,23 @@ def test_models_are_frozen() -> None:
     assert isinstance(spec, BaseModel) and isinstance(spec, SweepSpec)
     with pytest.raises(ValueError):
         spec.name = "x"  # type: ignore[misc]
+
+
+def test_solver_settings_a_solver_does_not_know_are_refused_by_name(tmp_path: Path) -> None:
+    data = spec_data()
+    data["options"] = {"solver_options": {"highs": {"mip_max_nodez": 5}}}
+    problems = problems_of(tmp_path, data)
+    assert len(problems) == 1 and "options.solver_options.highs" in problems[0]
+    assert "mip_max_nodez" in problems[0]
+
+
+def test_solver_settings_are_part_of_every_case_key(tmp_path: Path) -> None:
+    from procure.sweep.cases import expand
+
+    plain, base = load_sweep(write_spec(tmp_path, spec_data(), name="a.yaml"))
+    data = spec_data()
+    data["options"] = {"solver_options": {"highs": {"mip_max_nodes": 100}}}
+    limited, _ = load_sweep(write_spec(tmp_path, data, name="b.yaml"))
+    a, b = expand(plain, base), expand(limited, base)
+    assert all(c.options.for_solver("highs") == {"mip_max_nodes": 100} for c in b)
+    assert not {c.key for c in a} & {c.key for c in b}

@@ -247,7 +247,8 @@ def test_sample_what_if_expansion() -> None:
     names = [c.name for c in cases]
     assert "FR leaves" in names and "budgets -20 %" in names
     assert "AMD_LR_SAMPT overrun x1.3" in names
-    assert all(c.solver == "highs" and c.options.time_limit == 120 for c in cases)
+    assert all(c.solver == "highs" and c.options.time_limit == 900 for c in cases)
+    assert all(c.options.for_solver("highs") == {"mip_max_nodes": 3000} for c in cases)
     fr = next(c for c in cases if c.name == "FR leaves")
     assert fr.scenario is not None
     assert "FR" not in {m["id"] for m in fr.scenario["members"]}

@@ -94,7 +94,7 @@ def test_a_scheduler_address_is_the_same_code_path(tmp_path: Path) -> None:
                             / "tutorial_budgets.yaml")
     with dask.config.set({"distributed.worker.daemon": False}):
         cluster = LocalCluster(n_workers=1, threads_per_worker=2, processes=True,
-                               dashboard_address=None)
+                               dashboard_address=":0")
     try:
         remote = sweep(spec, base, executor=cluster.scheduler_address, out=tmp_path / "r")
     finally:
