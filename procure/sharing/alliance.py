@@ -214,7 +214,7 @@ class AllianceGame:
             raise NotImplementedError(f"{n} members: the most violated coalition is found "
                                       f"by enumeration up to {ENUMERATE_MAX} members")
         masks = np.arange(1, (1 << n) - 1, dtype=np.int64)
-        keep = np.array([int(m) not in set(fixed) for m in masks], dtype=bool)
+        keep = np.array([int(m) not in fixed for m in masks], dtype=bool)  # span-aware
         masks = masks[keep]
         if not masks.size:
             return None
@@ -248,7 +248,8 @@ class AllianceGame:
         """c(S) of every coalition in ``masks``: from the cache, else solved on ``pool``
         (the sweep engine: a process per coalition, retried once, stored in ``store``
         as it finishes, so a rerun reuses it) or, without a pool, here in turn."""
-        todo = [m for m in dict.fromkeys(masks) if m and m not in self._cache]
+        wanted = [m for m in dict.fromkeys(masks) if m]
+        todo = [m for m in wanted if m not in self._cache]
         if todo and pool is None:
             for m in todo:
                 self.cost_of(m)
@@ -270,7 +271,7 @@ class AllianceGame:
                     raise RuntimeError(f"coalition {'+'.join(self.members_of(m))} failed: "
                                        f"{f.reason}")
                 self._cache[m] = from_row(f.row)
-        return {m: self._cache[m] for m in dict.fromkeys(masks) if m}
+        return {m: self._cache[m] for m in wanted}
 
 
 def solve_coalition_payload(payload: dict[str, Any]) -> dict[str, Any]:

@@ -119,3 +119,25 @@ def test_the_sweep_engine_gives_the_same_values_and_reuses_its_store(
         pool.close()
     assert {p.name: p.stat().st_mtime_ns
             for p in (tmp_path / "g" / "results").iterdir()} == stamps
+
+
+def test_allocation_rules_on_the_alliance_game(game: AllianceGame) -> None:
+    """The rules on the implicit game equal those on the explicit game of its 2^n - 1
+    values; sampled Shapley lies within 3 standard errors of the exact one."""
+    from procure.sharing import ExplicitGame
+    from procure.sharing.rules import least_core, nucleolus, shapley, shapley_sampled
+
+    n = len(game.players)
+    masks = np.arange(1 << n, dtype=np.int64)
+    explicit = ExplicitGame(game.players, "cost", game.values_of(masks))
+    assert all(game.cost_of(int(m)).exact and game.cost_of(int(m)).plans_checked
+               for m in masks[1:])
+    exact = shapley(game)
+    assert exact == pytest.approx(shapley(explicit), abs=1e-6)
+    assert exact.sum() == pytest.approx(game.value(int(masks[-1])), rel=1e-9)
+    nu = nucleolus(game)
+    assert nu.allocation == pytest.approx(nucleolus(explicit).allocation, abs=1e-6)
+    lc = least_core(game)
+    assert lc.epsilon == pytest.approx(least_core(explicit).epsilon, abs=1e-6)
+    est = shapley_sampled(game, samples=60, seed=1)
+    assert np.all(np.abs(est.value - exact) <= 3 * est.std_error + 1e-9)
