@@ -420,6 +420,29 @@ def sweep_command(
     raise typer.Exit(EXIT_ERROR if bad else EXIT_OK)
 
 
+@app.command("game")
+def game_command(
+    file: Annotated[Path, typer.Argument(help="Game file (JSON): kind, players and the "
+                                         "value of every coalition.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
+) -> None:
+    """Share a cooperative game fairly: Shapley value, nucleolus, least core, and whether
+    the core is empty and the Shapley value in it (models/sharing.md)."""
+    from procure.sharing import analyse_game, load_game
+
+    try:
+        game = load_game(file)
+    except ScenarioError as e:
+        _invalid(e)
+    analysis = analyse_game(game)
+    if as_json:
+        sys.stdout.write(json.dumps(analysis.as_dict(), indent=2) + "\n")
+        return
+    from procure.report.sharing import print_game
+
+    print_game(analysis, out, str(file))
+
+
 @import_app.command("orlib-cflp")
 def import_orlib(
     file: Annotated[Path, typer.Argument(help="OR-Library cap*.txt file.")],

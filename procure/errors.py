@@ -123,6 +123,23 @@ class SweepSpecError(ScenarioError):
         self.args = ("\n".join(lines),)
 
 
+class GameError(ScenarioError):
+    """A cooperative game file is malformed or inconsistent: a coalition missing or given
+    twice, an unknown or repeated player, a value that is not a finite number, too many
+    players. ``problems`` lists each with its field (``values['B,A']``) and the value it
+    quotes; the message is one line (the first problems, then how many more)."""
+
+    SHOWN = 5
+
+    def __init__(self, problems: Sequence[Problem], source: str | None = None) -> None:
+        super().__init__(problems, source)
+        head = f"invalid game file {source}" if source else "invalid game"
+        shown = "; ".join(_cap_line(str(p)) for p in self.problems[: self.SHOWN])
+        more = (f"; ... and {len(self.problems) - self.SHOWN} more"
+                if len(self.problems) > self.SHOWN else "")
+        self.args = (f"{head}: {shown}{more}",)
+
+
 class ModelRangeError(ScenarioError):
     """A scenario passed validation, but the model built from it holds a coefficient no
     solver can take (beyond HiGHS's own limits: refused, dropped or read as infinite;

@@ -1,0 +1,66 @@
+"""A cooperative game's allocations on the console: players as rows, rules as columns,
+then the core's verdicts in words (``procure game``)."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from procure.sharing.analysis import GameAnalysis, not_rational
+from procure.sharing.game import label
+
+
+def _num(x: float) -> str:
+    """A share for reading: thousands separated, at most 4 decimals, no ``-0``."""
+    text = f"{float(x) + 0.0:,.4f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def print_game(a: GameAnalysis, con: Console, source: str = "") -> None:
+    """The table of shares and the core lines of ``a``."""
+    game = a.game
+    cost = game.kind == "cost"
+    v = "c" if cost else "v"
+    head = (f"{escape(source)}: " if source else "") + (
+        f"{game.kind} game, {len(game.players)} players, {v}(N) = {_num(a.value_n)}")
+    con.print(head, highlight=False, soft_wrap=True)
+    # a game without imputations has no nucleolus: its prenucleolus is shown (and the
+    # analysis logged a warning saying so)
+    nucleolus = "nucleolus" if a.nucleolus.domain == "imputation" else "prenucleolus"
+    rules = {"Shapley": a.shapley, nucleolus: a.nucleolus.allocation,
+             "least core": a.least_core.allocation, "SCRB": a.scrb,
+             "equal split": a.equal_split}
+    table = Table(title="what each player pays" if cost else "what each player receives",
+                  title_justify="left")
+    table.add_column("player")
+    table.add_column("alone", justify="right")
+    for name in rules:
+        table.add_column(name, justify="right")
+    for i, player in enumerate(game.players):
+        table.add_row(escape(player), _num(a.standalone[i]),
+                      *(_num(x[i]) for x in rules.values()))
+    con.print(table)
+    eps = a.least_core.epsilon
+    if a.core_nonempty:
+        margin = (f": every coalition can be kept {_num(-eps)} better off than alone"
+                  if eps < 0 else "")
+        core = f"core: non-empty (least-core epsilon = {_num(eps)}{margin})"
+    else:
+        core = (f"core: empty (least-core epsilon = {_num(eps)}: whatever the split, some "
+                f"coalition {'saves' if cost else 'gains'} at least {_num(eps)} by leaving)")
+    con.print(core, highlight=False, soft_wrap=True)
+    check = a.shapley_check
+    if check.in_core:
+        line = "Shapley value: in the core"
+    else:
+        who = escape(label(check.coalition, game.players))
+        line = (f"Shapley value: not in the core: {who} would "
+                f"{'save' if cost else 'gain'} {_num(check.excess)} by leaving")
+    con.print(line, highlight=False, soft_wrap=True)
+    for name, alloc in rules.items():
+        worse = not_rational(game, alloc)
+        if worse:
+            what = "pay more than alone" if cost else "receive less than alone"
+            con.print(f"{name}: {', '.join(escape(p) for p in worse)} {what}",
+                      highlight=False, soft_wrap=True)
