@@ -1,4 +1,4 @@
-"""Command-line interface: ``procure validate|schema|solve|demo|import|bench``.
+"""Command-line interface: ``procure validate|schema|solve|demo|sweep|game|import|bench``.
 
 Exit codes (also in the README):
 
@@ -14,7 +14,8 @@ Exit codes (also in the README):
 
 ``--time-limit`` bounds the wall clock of the whole command (every solve draws from it);
 without it, a solve command stops after ``DEFAULT_TIME_LIMIT`` seconds and reports what
-it has, with its gap.
+it has, with its gap. ``sweep`` (``procure/sweep/``) exits 1 when it finished but some
+case failed or is invalid, and its ``--time-limit`` is each case's.
 """
 
 from __future__ import annotations

@@ -57,7 +57,8 @@ def test_the_cluster_gives_the_local_pool_s_tables(dask_pool: DaskPool, tmp_path
 def test_a_killed_worker_is_a_failed_attempt_retried(dask_pool: DaskPool,
                                                       tmp_path: Path) -> None:
     frame = _run(dask_pool, tmp_path / "s", faults={1: "kill_host_once"})
-    assert (frame.outcome == "solved").all() and frame.plans_checked.all()
+    assert (frame.outcome == "solved").all(), frame.reason.tolist()
+    assert frame.plans_checked.all()
     by = frame.set_index("case")
     assert by.attempts[1] == 2 and by.attempts[0] == 1
     assert dask_pool.client.nthreads()  # the nanny brought a worker back
