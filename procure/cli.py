@@ -1,4 +1,4 @@
-"""Command-line interface: ``procure validate|schema|solve|demo|sweep|game|import|bench``.
+"""Command-line interface: ``procure validate|schema|solve|demo|sweep|game|share|import|bench``.
 
 Exit codes (also in the README):
 
@@ -442,6 +442,52 @@ def game_command(
     from procure.report.sharing import print_game
 
     print_game(analysis, out, str(file))
+
+
+@app.command("share")
+def share_command(
+    file: Annotated[Path, typer.Argument(help="Scenario (YAML or JSON).")],
+    samples: Annotated[int, typer.Option("--samples", min=2, help="Permutations of the "
+                                         "sampled Shapley value (beyond 12 members).")] = 50,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", min=1, help="Coalitions solved at once on this machine.")] = None,
+    dask: Annotated[str | None, typer.Option(
+        "--dask", help="Solve the coalitions on Dask: a scheduler address, or 'local'.")
+    ] = None,
+    time_limit: Annotated[float | None, typer.Option(
+        "--time-limit", min=0.0, help="Wall-clock limit of each coalition's solve, "
+        "seconds (default 120).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the table as JSON.")] = False,
+) -> None:
+    """Who pays what: the alliance's cost game (every coalition's own like-for-like plan)
+    shared by each fair rule, member by member (models/sharing.md section 11)."""
+    from procure.io import load_scenario
+    from procure.report.sharing import print_shares
+    from procure.sharing.view import share_alliance
+    from procure.sweep.runner import make_pool
+
+    try:
+        scenario = load_scenario(file)
+    except ScenarioError as e:
+        _invalid(e)
+    _warn(scenario)
+    if len(scenario.members) < 2 or not (scenario.programs and scenario.requirements):
+        _fail(EXIT_INVALID, f"{file}: sharing needs at least 2 members, programs and "
+                            "requirements")
+    opts = SolveOptions(time_limit=120.0 if time_limit is None else time_limit, threads=1)
+    pool = make_pool("local" if dask is None else dask, workers=workers)
+    global _raise_on_signal
+    _raise_on_signal = True
+    try:
+        view = share_alliance(scenario, options=opts, pool=pool, samples=samples)
+    except KeyboardInterrupt as e:
+        _interrupted(e)
+    finally:
+        pool.close()
+    if as_json:
+        sys.stdout.write(view.table.to_json(orient="records", indent=2) + "\n")
+        return
+    print_shares(view, out, scenario.currency)
 
 
 @import_app.command("orlib-cflp")

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from procure.sharing.analysis import GameAnalysis, not_rational
 from procure.sharing.game import label
+from procure.sharing.view import AllianceShares
 
 
 def _num(x: float) -> str:
@@ -64,3 +65,41 @@ def print_game(a: GameAnalysis, con: Console, source: str = "") -> None:
             what = "pay more than alone" if cost else "receive less than alone"
             con.print(f"{name}: {', '.join(escape(p) for p in worse)} {what}",
                       highlight=False, soft_wrap=True)
+
+
+def print_shares(view: AllianceShares, con: Console, currency: str) -> None:
+    """The per-nation view of an alliance (``procure share``): a row per member, the
+    rules side by side, then the core's verdicts and the notes."""
+    t = Table(title=f"What each member pays ({escape(currency)})")
+    cols = (("member", "member"), ("alone", "cost_alone"), ("marginal", "marginal_cost"),
+            ("Shapley", "shapley"), ("nucleolus", "nucleolus"), ("least core", "least_core"),
+            ("SCRB", "scrb"), ("GDP key", "gdp_key"), ("equal", "equal"),
+            ("saves (Shapley)", "saving_shapley"))
+    for head, _ in cols:
+        t.add_column(head, justify="left" if head == "member" else "right")
+    for r in view.table.to_dict("records"):
+        cells = [escape(str(r["member"]))]
+        for _, key in cols[1:]:
+            x = float(r[key])
+            cells.append("-" if x != x else _num(x))
+        t.add_row(*cells)
+    con.print(t)
+    con.print(f"c(N) = {_num(view.grand_cost)} {escape(currency)}", highlight=False)
+    if view.analysis is not None:
+        a = view.analysis
+        eps = a.least_core.epsilon
+        con.print(f"core: {'non-empty' if a.core_nonempty else 'empty'} (least-core "
+                  f"epsilon = {_num(eps)})", highlight=False, soft_wrap=True)
+        chk = a.shapley_check
+        if chk.in_core:
+            con.print("Shapley value: in the core", highlight=False)
+        else:
+            con.print(f"Shapley value: not in the core; {escape(', '.join(chk.blocking))} "
+                      f"would save {_num(chk.excess)} by leaving", highlight=False,
+                      soft_wrap=True)
+    bad = view.table[~view.table.rational_shapley.astype(bool)]
+    for m in bad.member:
+        con.print(f"{escape(str(m))} pays more under the Shapley value than alone",
+                  highlight=False)
+    for note in view.notes:
+        con.print(f"note: {escape(note)}", highlight=False, soft_wrap=True)

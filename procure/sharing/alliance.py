@@ -180,6 +180,10 @@ class AllianceGame:
     def cached(self, mask: Mask) -> CoalitionCost | None:
         return self._cache.get(mask)
 
+    def solved(self) -> dict[Mask, CoalitionCost]:
+        """Every coalition solved so far."""
+        return dict(self._cache)
+
     def value(self, coalition: Mask) -> float:
         """c(S) (the incumbent: the cost of a plan S can carry out)."""
         if coalition == 0:
