@@ -85,6 +85,19 @@ def print_shares(view: AllianceShares, con: Console, currency: str) -> None:
         t.add_row(*cells)
     con.print(t)
     con.print(f"c(N) = {_num(view.grand_cost)} {escape(currency)}", highlight=False)
+    b = Table(title="Burden sharing (Shapley value)")
+    for head in ("member", "% of GDP", "% of cost", "defence % GDP", "2 %", "free-rider index"):
+        b.add_column(head, justify="left" if head == "member" else "right")
+    for r in view.table.to_dict("records"):
+        def pct(x: float) -> str:
+            return "-" if x != x else f"{x:.1f}"
+        meets = r["meets_2pct"]
+        b.add_row(escape(str(r["member"])), pct(float(r["gdp_share"])),
+                  pct(float(r["cost_share"])), pct(float(r["defence_pct_gdp"])),
+                  "-" if meets is None else ("yes" if meets else "no"),
+                  "-" if r["free_rider_index"] != r["free_rider_index"]
+                  else f"{float(r['free_rider_index']):.2f}")
+    con.print(b)
     if view.analysis is not None:
         a = view.analysis
         eps = a.least_core.epsilon

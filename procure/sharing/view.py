@@ -48,7 +48,18 @@ SHARES = TableSpec("shares", "one member: what it pays alone and under each rule
            "joining, under the Shapley value"),
     Column("rational_shapley", "-", "true when the Shapley share is at most cost_alone "
            "(individually rational)"),
+    Column("gdp_share", "% of alliance GDP", "the member's GDP over the alliance's"),
+    Column("cost_share", "% of c(N)", "its Shapley share of the alliance's cost"),
+    Column("defence_pct_gdp", "% of GDP", "its defence spending (the scenario's figure; "
+           "empty when not given)"),
+    Column("meets_2pct", "-", "true when defence spending is at least 2 % of GDP (empty "
+           "when not given)"),
+    Column("free_rider_index", "ratio", "its share of the alliance's saving over its share "
+           "of the cost, both under the Shapley value (above 1: it gains more than it "
+           "pays for; empty when nobody saves)"),
 ))
+TWO_PERCENT = 2.0
+"""The alliance's defence-spending benchmark, % of GDP."""
 
 
 @dataclass(frozen=True)
@@ -99,12 +110,24 @@ def share_alliance(scenario: Scenario, *, options: SolveOptions | None = None,
     gdp = {m.id: m.gdp for m in scenario.members}
     by_gdp = (proportional(game, gdp) if sum(gdp.values()) > 0
               else np.full(n, np.nan))
+    gdp_v = np.array([gdp[p] for p in game.players], dtype=np.float64)
+    spend = [m.defence_spending_pct_gdp for m in scenario.members]
+    saving = alone - phi
+    benefit = saving / saving.sum() if saving.sum() > 0 else np.full(n, np.nan)
+    cost_share = phi / total if total else np.full(n, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        free_rider = np.where(cost_share > 0, benefit / cost_share, np.nan)
     table = pd.DataFrame({
         "member": list(game.players), "cost_alone": alone, "marginal_cost": total - without,
         "shapley": phi, "shapley_std_error": err, "nucleolus": nu, "least_core": lc,
         "scrb": sc, "gdp_key": by_gdp, "equal": np.full(n, total / n),
-        "saving_shapley": alone - phi,
-        "rational_shapley": phi <= alone * (1 + RATIONAL_TOL) + RATIONAL_TOL})
+        "saving_shapley": saving,
+        "rational_shapley": phi <= alone * (1 + RATIONAL_TOL) + RATIONAL_TOL,
+        "gdp_share": 100.0 * gdp_v / gdp_v.sum() if gdp_v.sum() > 0 else np.nan,
+        "cost_share": 100.0 * cost_share,
+        "defence_pct_gdp": [np.nan if x is None else float(x) for x in spend],
+        "meets_2pct": [None if x is None else bool(x >= TWO_PERCENT) for x in spend],
+        "free_rider_index": free_rider})
     unproven = tuple("+".join(c.members) for _, c in sorted(game.solved().items())
                      if not c.exact)
     if unproven:

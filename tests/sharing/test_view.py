@@ -38,6 +38,11 @@ def test_the_tutorial_shares() -> None:
     assert all(c.exact and c.plans_checked for c in view.game.solved().values())
     assert t.rational_shapley.all() and (t.saving_shapley > 0).all()
     assert t.attrs["units"]["shapley"] == "EUR million"
+    assert t.gdp_share.sum() == pytest.approx(100.0) and t.cost_share.sum() == pytest.approx(100.0)
+    # free-rider index: share of the saving over share of the cost
+    saving = t.saving_shapley / t.saving_shapley.sum()
+    assert t.free_rider_index.to_numpy() == pytest.approx(
+        (saving / (t.shapley / view.grand_cost)).to_numpy())
 
 
 def test_beyond_twelve_members_shapley_is_sampled() -> None:
