@@ -459,50 +459,64 @@ _BOMS = ((b"\x00\x00\xfe\xff", "UTF-32"), (b"\xff\xfe\x00\x00", "UTF-32"),
          (b"\xfe\xff", "UTF-16"), (b"\xff\xfe", "UTF-16"))
 
 
-def _decode(raw: bytes, src: str) -> str:
+def _decode(raw: bytes, src: str, error: type[ScenarioError] = ScenarioError) -> str:
     """UTF-8 text of a file (a leading UTF-8 byte-order mark is dropped)."""
     for bom, name in _BOMS:
         if raw.startswith(bom):
-            raise ScenarioError([Problem("", f"the file is {name} text (it starts with a "
+            raise error([Problem("", f"the file is {name} text (it starts with a "
                                              f"{name} byte-order mark); save it as UTF-8")], src)
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         line = raw.count(b"\n", 0, err.start) + 1
         bad = raw[err.start:err.start + 4]
-        raise ScenarioError([Problem("", f"not UTF-8 text: byte {bad[:1].hex(' ')} at line "
+        raise error([Problem("", f"not UTF-8 text: byte {bad[:1].hex(' ')} at line "
                                          f"{line} (byte {err.start}) cannot be decoded; save "
                                          "the file as UTF-8")], src) from None
 
 
-def _read(p: Path, src: str) -> bytes:
-    """The bytes of the scenario file ``p``; every failure is a :class:`ScenarioError`."""
+def _read(p: Path, src: str, error: type[ScenarioError] = ScenarioError,
+          what: str = "scenario file") -> bytes:
+    """The bytes of the document ``p``; every failure is an ``error`` (a
+    :class:`ScenarioError`, or one of its kinds: a sweep spec's, a game file's)."""
     if "\x00" in src:
-        raise ScenarioError([Problem("", f"cannot read {quote(src)}: the path holds a NUL "
+        raise error([Problem("", f"cannot read {quote(src)}: the path holds a NUL "
                                          "character")], quote(src))
     try:
         if p.is_dir():
-            raise ScenarioError([Problem("", f"{src} is a directory, not a scenario file")],
+            raise error([Problem("", f"{src} is a directory, not a {what}")],
                                 src)
         if not p.exists():
-            raise ScenarioError([Problem("", f"no such file: {src}")], src)
+            raise error([Problem("", f"no such file: {src}")], src)
         if not p.is_file():
-            raise ScenarioError([Problem("", f"{src} is not a regular file")], src)
+            raise error([Problem("", f"{src} is not a regular file")], src)
         size = p.stat().st_size
         if size > MAX_BYTES:
-            raise ScenarioError(
+            raise error(
                 [Problem("", f"file is {size} bytes; the limit is {MAX_BYTES} bytes")], src
             )
         with p.open("rb") as fh:
             raw = fh.read(MAX_BYTES + 1)
     except OSError as err:
         reason = err.strerror or type(err).__name__
-        raise ScenarioError([Problem("", f"cannot read {src}: {reason}")], src) from None
+        raise error([Problem("", f"cannot read {src}: {reason}")], src) from None
     except ValueError as err:  # e.g. a NUL character in the path
-        raise ScenarioError([Problem("", f"cannot read {quote(src)}: {err}")], src) from None
+        raise error([Problem("", f"cannot read {quote(src)}: {err}")], src) from None
     if len(raw) > MAX_BYTES:  # grew since stat
-        raise ScenarioError([Problem("", f"file is over the limit of {MAX_BYTES} bytes")], src)
+        raise error([Problem("", f"file is over the limit of {MAX_BYTES} bytes")], src)
     return raw
+
+
+def read_document(path: str | os.PathLike[str], *,
+                  error: type[ScenarioError] = ScenarioError,
+                  what: str = "scenario file") -> str:
+    """The UTF-8 text of an input document (a scenario, a sweep spec, a game file), with
+    the same limits and messages for all: missing, a directory, unreadable, over
+    :data:`MAX_BYTES`, not UTF-8 (or another byte-order mark) are each one ``error``
+    naming the file."""
+    p = Path(path)
+    src = str(p)
+    return _decode(_read(p, src, error, what), src, error)
 
 
 def load_scenario(path: str | os.PathLike[str]) -> Scenario:

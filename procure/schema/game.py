@@ -29,7 +29,7 @@ import numpy as np
 from pydantic import Field, PrivateAttr, ValidationError, model_validator
 
 from procure.errors import GameError, Problem, ScenarioError, quote
-from procure.io import MAX_BYTES, parse_text, problems_from_validation
+from procure.io import parse_text, problems_from_validation, read_document
 from procure.lp.model import FloatArray
 from procure.schema.base import MAX_MONEY, Id, StrictModel
 
@@ -197,33 +197,9 @@ def game_file_from_data(data: Any, source: str | None = None) -> GameFile:
 
 
 def _read(p: Path, src: str) -> str:
-    """The text of the game file ``p`` (UTF-8, at most :data:`~procure.io.MAX_BYTES`)."""
-    try:
-        if p.is_dir():
-            raise GameError([Problem("", f"{src} is a directory, not a game file")], src)
-        if not p.is_file():
-            what = "no such file" if not p.exists() else "not a regular file"
-            raise GameError([Problem("", f"{what}: {src}")], src)
-        size = p.stat().st_size
-        if size > MAX_BYTES:
-            raise GameError([Problem("", f"file is {size} bytes; the limit is {MAX_BYTES} "
-                                         "bytes")], src)
-        with p.open("rb") as fh:
-            raw = fh.read(MAX_BYTES + 1)
-    except OSError as err:
-        reason = err.strerror or type(err).__name__
-        raise GameError([Problem("", f"cannot read {src}: {reason}")], src) from None
-    except ValueError as err:  # a NUL character in the path
-        raise GameError([Problem("", f"cannot read {quote(src)}: {err}")], src) from None
-    if len(raw) > MAX_BYTES:
-        raise GameError([Problem("", f"file is over the limit of {MAX_BYTES} bytes")], src)
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        line = raw.count(b"\n", 0, err.start) + 1
-        raise GameError([Problem("", f"not UTF-8 text: cannot decode byte "
-                                     f"{raw[err.start:err.start + 1].hex()} at line {line}; "
-                                     "save the file as UTF-8")], src) from None
+    """The text of the game file ``p``: :func:`procure.io.read_document`, its failures
+    as :class:`GameError`."""
+    return read_document(p, error=GameError, what="game file")
 
 
 def load_game_file(path: str | os.PathLike[str]) -> GameFile:

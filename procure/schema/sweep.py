@@ -39,7 +39,7 @@ from pydantic import (
 )
 
 from procure.errors import Problem, ScenarioError, SweepSpecError, quote
-from procure.io import MAX_BYTES, load_scenario, parse_text, problems_from_validation
+from procure.io import load_scenario, parse_text, problems_from_validation, read_document
 from procure.schema.base import QUANTITY_RANGE, Fraction, Id, Quantity, StrictModel, Year
 from procure.schema.scenario import Member, Scenario
 
@@ -671,33 +671,9 @@ def _validated(data: Any, source: str | None) -> SweepSpec:
 
 
 def _read_spec(p: Path, src: str) -> str:
-    """The text of the spec file ``p`` (UTF-8, at most :data:`~procure.io.MAX_BYTES`);
-    every failure is a :class:`SweepSpecError`."""
-    try:
-        if p.is_dir():
-            raise SweepSpecError([Problem("", f"{src} is a directory, not a sweep spec")], src)
-        if not p.is_file():
-            what = "no such file" if not p.exists() else "not a regular file"
-            raise SweepSpecError([Problem("", f"{what}: {src}")], src)
-        if p.stat().st_size > MAX_BYTES:
-            raise SweepSpecError([Problem("", f"file is {p.stat().st_size} bytes; the limit "
-                                              f"is {MAX_BYTES} bytes")], src)
-        with p.open("rb") as fh:
-            raw = fh.read(MAX_BYTES + 1)
-    except OSError as err:
-        reason = err.strerror or type(err).__name__
-        raise SweepSpecError([Problem("", f"cannot read {src}: {reason}")], src) from None
-    except ValueError as err:  # a NUL character in the path
-        raise SweepSpecError([Problem("", f"cannot read {quote(src)}: {err}")], src) from None
-    if len(raw) > MAX_BYTES:
-        raise SweepSpecError([Problem("", f"file is over the limit of {MAX_BYTES} bytes")], src)
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        line = raw.count(b"\n", 0, err.start) + 1
-        raise SweepSpecError([Problem("", f"not UTF-8 text: cannot decode byte "
-                                          f"{raw[err.start:err.start + 1].hex()} at line "
-                                          f"{line}; save the file as UTF-8")], src) from None
+    """The text of the sweep spec ``p``: :func:`procure.io.read_document`, its failures
+    as :class:`SweepSpecError`."""
+    return read_document(p, error=SweepSpecError, what="sweep spec")
 
 
 def base_path(spec: SweepSpec, spec_path: str | os.PathLike[str]) -> Path:
