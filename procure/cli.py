@@ -354,6 +354,12 @@ def demo(
     raise typer.Exit(code)
 
 
+def _executor(dask: str | None) -> str:
+    """``--dask``: none, the local pool; ``local``, a Dask LocalCluster started for the
+    command; anything else, a scheduler's address."""
+    return "local" if dask is None else "dask" if dask == "local" else dask
+
+
 @app.command("sweep")
 def sweep_command(
     spec_file: Annotated[Path, typer.Argument(help="Sweep specification (YAML or JSON).")],
@@ -383,6 +389,7 @@ def sweep_command(
     from procure.report.sweep import SweepProgress, print_sweep
     from procure.schema.sweep import load_sweep
     from procure.sweep.cases import expand
+    from procure.sweep.runner import make_pool
     from procure.sweep.runner import sweep as run_sweep
     from procure.sweep.store import SweepStore
 
@@ -397,8 +404,14 @@ def sweep_command(
     cases = expand(spec, base)
     if time_limit is not None:
         cases = [replace(c, options=replace(c.options, time_limit=time_limit)) for c in cases]
-    where = "this machine" if dask is None else (
-        "a Dask LocalCluster" if dask == "local" else f"Dask at {dask}")
+    try:
+        pool = make_pool(_executor(dask), workers=workers,
+                         threads=max((c.options.threads for c in cases), default=1))
+    except ProcureError as e:  # dask not installed, a scheduler that does not answer
+        _fail(EXIT_ERROR, str(e))
+    where = (f"this machine, {pool.capacity} at a time" if pool.name == "local" else
+             f"a Dask LocalCluster of {pool.capacity} workers" if dask == "local" else
+             f"Dask at {dask} ({pool.capacity} worker threads)")
     out.print(f"{escape(spec.name)}: {len(cases)} cases on {escape(where)}",
               highlight=False, soft_wrap=True)
     global _raise_on_signal
@@ -407,14 +420,15 @@ def sweep_command(
 
     def run() -> Any:
         with SweepProgress(out, len(cases), enabled=live) as progress:
-            return run_sweep(spec, base, executor="local" if dask is None else dask,
-                             workers=workers, out=out_dir, resume=True, force=False,
-                             on_progress=progress, cases=cases)
+            return run_sweep(spec, base, executor=pool, out=out_dir, resume=True,
+                             force=False, on_progress=progress, cases=cases)
 
     try:
         result = run()
     except KeyboardInterrupt as e:  # SweepInterrupted: what is stored, and how to go on
         _interrupted(e)
+    finally:
+        pool.close()
     print_sweep(result.cases, out, folder=str(out_dir), report=report,
                 currency=base.currency)
     bad = result.cases.outcome.isin(["failed", "invalid", "missing"]).any()
@@ -475,7 +489,10 @@ def share_command(
         _fail(EXIT_INVALID, f"{file}: sharing needs at least 2 members, programs and "
                             "requirements")
     opts = SolveOptions(time_limit=120.0 if time_limit is None else time_limit, threads=1)
-    pool = make_pool("local" if dask is None else dask, workers=workers)
+    try:
+        pool = make_pool(_executor(dask), workers=workers)
+    except ProcureError as e:
+        _fail(EXIT_ERROR, str(e))
     global _raise_on_signal
     _raise_on_signal = True
     try:
