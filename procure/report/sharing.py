@@ -110,9 +110,14 @@ def print_shares(view: AllianceShares, con: Console, currency: str) -> None:
             con.print(f"Shapley value: not in the core; {escape(', '.join(chk.blocking))} "
                       f"would save {_num(chk.excess)} by leaving", highlight=False,
                       soft_wrap=True)
-    bad = view.table[~view.table.rational_shapley.astype(bool)]
-    for m in bad.member:
-        con.print(f"{escape(str(m))} pays more under the Shapley value than alone",
-                  highlight=False)
+    if view.unproven:
+        con.print(f"Shapley value in the core (every coalition's own plan): "
+                  f"{view.shapley_in_core}", highlight=False)
+    for r in view.table.to_dict("records"):
+        if r["rational_shapley"] != "yes":
+            what = ("pays more under the Shapley value than alone" if r["rational_shapley"]
+                    == "no" else "may pay more under the Shapley value than alone (undecided "
+                    "within the gap of a solve stopped at a limit)")
+            con.print(f"{escape(str(r['member']))} {what}", highlight=False, soft_wrap=True)
     for note in view.notes:
         con.print(f"note: {escape(note)}", highlight=False, soft_wrap=True)

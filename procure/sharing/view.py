@@ -22,7 +22,7 @@ from procure.run.tables import CURRENCY, Column, TableSpec
 from procure.schema.scenario import Scenario
 from procure.sharing.alliance import ENUMERATE_MAX, AllianceGame
 from procure.sharing.analysis import GameAnalysis, analyse_game
-from procure.sharing.game import ExplicitGame, grand
+from procure.sharing.game import ExplicitGame, grand, subset_sums
 from procure.sharing.rules import proportional, scrb, shapley_sampled
 from procure.sweep.engine import Pool
 
@@ -46,8 +46,9 @@ SHARES = TableSpec("shares", "one member: what it pays alone and under each rule
     Column("equal", CURRENCY, "c(N) split equally"),
     Column("saving_shapley", CURRENCY, "cost_alone - shapley: what the member saves by "
            "joining, under the Shapley value"),
-    Column("rational_shapley", "-", "true when the Shapley share is at most cost_alone "
-           "(individually rational)"),
+    Column("rational_shapley", "-", "yes when the Shapley share is at most cost_alone "
+           "(individually rational), no when it is more, undecided when the answer "
+           "changes within the gap of a solve stopped at a limit"),
     Column("gdp_share", "% of alliance GDP", "the member's GDP over the alliance's"),
     Column("cost_share", "% of c(N)", "its Shapley share of the alliance's cost"),
     Column("defence_pct_gdp", "% of GDP", "its defence spending (the scenario's figure; "
@@ -74,6 +75,9 @@ class AllianceShares:
     grand_cost: float
     unproven: tuple[str, ...]
     notes: tuple[str, ...]
+    shapley_in_core: str = "not checked"
+    """yes, no, undecided (within the gaps of coalitions not proven optimal), or not
+    checked (beyond 12 members: needs the separation MILP)."""
 
 
 def share_alliance(scenario: Scenario, *, options: SolveOptions | None = None,
@@ -122,7 +126,8 @@ def share_alliance(scenario: Scenario, *, options: SolveOptions | None = None,
         "shapley": phi, "shapley_std_error": err, "nucleolus": nu, "least_core": lc,
         "scrb": sc, "gdp_key": by_gdp, "equal": np.full(n, total / n),
         "saving_shapley": saving,
-        "rational_shapley": phi <= alone * (1 + RATIONAL_TOL) + RATIONAL_TOL,
+        "rational_shapley": [_verdict(phi[i] - hi, phi[i] - lo, _eps(total)) for i, (lo, hi)
+                             in enumerate(game.cost_of(int(m)).interval for m in singles)],
         "gdp_share": 100.0 * gdp_v / gdp_v.sum() if gdp_v.sum() > 0 else np.nan,
         "cost_share": 100.0 * cost_share,
         "defence_pct_gdp": [np.nan if x is None else float(x) for x in spend],
@@ -133,5 +138,25 @@ def share_alliance(scenario: Scenario, *, options: SolveOptions | None = None,
     if unproven:
         notes.append(f"{len(unproven)} coalition solve(s) stopped before proving optimality: "
                      "their values are incumbents, and verdicts near them are undecided")
+    in_core = "not checked"
+    if n <= ENUMERATE_MAX:
+        masks = np.arange(1, full, dtype=np.int64)
+        lo, hi = (np.array([game.cost_of(int(m)).interval[k] for m in masks]) for k in (0, 1))
+        x_s = subset_sums(phi)[masks]
+        in_core = _verdict(float((x_s - hi).max()), float((x_s - lo).max()), _eps(total))
     return AllianceShares(game, SHARES.frame(table, scenario.currency), analysis, total,
-                          unproven, tuple(notes))
+                          unproven, tuple(notes), in_core)
+
+
+def _eps(total: float) -> float:
+    return RATIONAL_TOL * max(1.0, abs(total))
+
+
+def _verdict(least: float, most: float, eps: float) -> str:
+    """Whether a quantity known to lie in [least, most] is at most ``eps``: yes, no, or
+    undecided (models/sharing.md 11.4)."""
+    if most <= eps:
+        return "yes"
+    if least > eps:
+        return "no"
+    return "undecided"

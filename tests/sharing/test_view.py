@@ -36,7 +36,8 @@ def test_the_tutorial_shares() -> None:
     assert view.analysis is not None
     assert t.shapley.to_numpy() == pytest.approx(view.analysis.shapley, abs=1e-9)
     assert all(c.exact and c.plans_checked for c in view.game.solved().values())
-    assert t.rational_shapley.all() and (t.saving_shapley > 0).all()
+    assert (t.rational_shapley == "yes").all() and (t.saving_shapley > 0).all()
+    assert view.shapley_in_core == "yes" and view.analysis.shapley_check.in_core
     assert t.attrs["units"]["shapley"] == "EUR million"
     assert t.gdp_share.sum() == pytest.approx(100.0) and t.cost_share.sum() == pytest.approx(100.0)
     # free-rider index: share of the saving over share of the cost
@@ -69,3 +70,24 @@ def test_procure_share_json_and_bad_input() -> None:
     bad = subprocess.run([sys.executable, "-m", "procure", "share", str(REPO / "nope.yaml")],
                          capture_output=True, text=True, check=False, timeout=60, cwd=REPO)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_a_coalition_stopped_at_a_gap_makes_verdicts_near_it_undecided() -> None:
+    """A's stand-alone cost known only within [bound, incumbent] around its Shapley
+    share: A's individual rationality is undecided, never a verdict; far from it, a
+    verdict stands."""
+    from dataclasses import replace as dc_replace
+
+    from procure.sharing.alliance import AllianceGame
+    from procure.sharing.view import _verdict
+
+    s = load_scenario(DATASETS / "tutorial.yaml")
+    game = AllianceGame(s, options=OPTIONS)
+    exact = game.cost_of(1)
+    assert exact.cost is not None
+    game._cache[1] = dc_replace(exact, status="feasible", bound=300.0)  # a gap below 690
+    lo, hi = game.cost_of(1).interval
+    assert (lo, hi) == (300.0, exact.cost)
+    assert _verdict(375 - hi, 375 - lo, 1e-6) == "undecided"
+    assert _verdict(200 - hi, 200 - lo, 1e-6) == "yes"
+    assert _verdict(700 - hi, 700 - lo, 1e-6) == "no"
