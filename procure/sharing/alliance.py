@@ -36,7 +36,7 @@ import json
 import math
 import tempfile
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -177,9 +177,6 @@ class AllianceGame:
                                                 solver=self.solver, options=self.options)
         return self._cache[mask]
 
-    def cached(self, mask: Mask) -> CoalitionCost | None:
-        return self._cache.get(mask)
-
     def solved(self) -> dict[Mask, CoalitionCost]:
         """Every coalition solved so far."""
         return dict(self._cache)
@@ -290,8 +287,3 @@ def solve_coalition_payload(payload: dict[str, Any]) -> dict[str, Any]:
 def from_row(row: dict[str, Any]) -> CoalitionCost:
     return CoalitionCost(tuple(row["members"]), row["status"], row["cost"], row["bound"],
                          row["unmet_value"], bool(row["plans_checked"]))
-
-
-def with_options(game: AllianceGame, **changes: Any) -> AllianceGame:
-    """The same game with other solve options (a new cache)."""
-    return replace(game, options=replace(game.options, **changes))
