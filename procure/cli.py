@@ -158,9 +158,10 @@ def _warn(scenario: Any) -> None:
 def _solve_and_report(path_label: str, scenario_loader: Any, solver: Solver,
                       time_limit: float | None, mip_gap: float, threads: int, seed: int,
                       strict: bool, out_dir: Path | None, force: bool,
-                      inputs: list[Path]) -> int:
+                      inputs: list[Path], share: str | None = None) -> int:
     """Plan procurement (joint + go-alone) and/or movements, whichever the scenario holds;
-    print the summaries; write results only when every plan passed the evaluator."""
+    print the summaries; with ``share``, the burden-sharing section under that rule;
+    write results only when every plan passed the evaluator."""
     import pandas as pd
 
     from procure.backends import get_backend
@@ -171,7 +172,10 @@ def _solve_and_report(path_label: str, scenario_loader: Any, solver: Solver,
     from procure.report.console import print_movements, print_study
     from procure.report.write import check_out, study_summary, study_tables, write_results
     from procure.run.model import Budget
+    from procure.sharing.view import RULES
 
+    if share is not None and share not in RULES:  # before any work, like --out
+        _fail(EXIT_INVALID, f"--share: {share!r} is not one of {', '.join(RULES)}")
     if out_dir is not None:  # before any work: a typo must not cost a solve
         try:
             out_dir = check_out(out_dir, force=force, inputs=inputs)
@@ -213,6 +217,8 @@ def _solve_and_report(path_label: str, scenario_loader: Any, solver: Solver,
                                   + "; ".join(str(v) for v in ev.violations[:5]))
             summary["procurement"] = study_summary(st)
             tables.update(study_tables(st))
+            if share is not None:
+                _share_section(scenario, share, budget, summary, tables)
         if has_logistics:
             mr = solve_movements(scenario, solver=backend, options=opts, budget=budget)
             print_movements(mr, out)
@@ -235,6 +241,41 @@ def _solve_and_report(path_label: str, scenario_loader: Any, solver: Solver,
         out.print(f"results written to {escape(str(written))}", highlight=False,
                   soft_wrap=True)
     return EXIT_OK
+
+
+def _share_section(scenario: Any, rule: str, budget: Any, summary: dict[str, object],
+                   tables: dict[str, Any]) -> None:
+    """The solve report's burden-sharing section (``--share RULE``): the alliance's cost
+    game on a local pool within what is left of the time budget; when the budget runs
+    out first, one line says so and nothing of the game is shown or written."""
+    from procure.report.sharing import print_shares
+    from procure.sharing.alliance import GameStopped
+    from procure.sharing.view import RULES, share_alliance
+    from procure.sweep.engine import LocalPool
+
+    if rule not in RULES:  # pragma: no cover - checked before the solve
+        _fail(EXIT_INVALID, f"--share: {rule!r} is not one of {', '.join(RULES)}")
+    if len(scenario.members) < 2:
+        out.print("burden sharing: needs at least 2 members", highlight=False)
+        return
+    left = budget.remaining()
+    opts = SolveOptions(time_limit=120.0 if left is None else max(1.0, min(120.0, left)),
+                        threads=1)
+    global _raise_on_signal
+    _raise_on_signal = True
+    pool = LocalPool()
+    try:
+        view = share_alliance(scenario, rule=rule, options=opts, pool=pool, budget=budget)
+    except GameStopped as e:
+        out.print(f"burden sharing: not shown: {escape(str(e))}", highlight=False,
+                  soft_wrap=True)
+        return
+    finally:
+        pool.close()
+        _raise_on_signal = False
+    print_shares(view, out, scenario.currency)
+    summary["sharing"] = view.summary()
+    tables.update(view.tables())
 
 
 def _run(command: Any) -> int:
@@ -324,13 +365,17 @@ def solve(
     strict: StrictOpt = False,
     out_dir: OutOpt = None,
     force: ForceOpt = False,
+    share: Annotated[str | None, typer.Option(
+        "--share", help="Add the burden-sharing section under this rule (shapley, "
+        "nucleolus, least-core, scrb, gdp, units or equal): the alliance's cost game, "
+        "solved within the same --time-limit.")] = None,
 ) -> None:
     """Plan joint procurement (and the go-alone baseline) and movements for a scenario."""
     from procure.io import load_scenario
 
     code = _run(lambda: _solve_and_report(str(file), lambda: load_scenario(file), solver,
                                           time_limit, mip_gap, threads, seed, strict,
-                                          out_dir, force, [file]))
+                                          out_dir, force, [file], share))
     raise typer.Exit(code)
 
 
@@ -461,8 +506,14 @@ def game_command(
 @app.command("share")
 def share_command(
     file: Annotated[Path, typer.Argument(help="Scenario (YAML or JSON).")],
+    rule: Annotated[str, typer.Option(
+        "--rule", help="The rule whose savings, blocking coalitions and payment schedule "
+        "are shown: shapley, nucleolus, least-core, scrb, gdp, units or equal.")
+    ] = "shapley",
     samples: Annotated[int, typer.Option("--samples", min=2, help="Permutations of the "
                                          "sampled Shapley value (beyond 12 members).")] = 50,
+    out_dir: OutOpt = None,
+    force: ForceOpt = False,
     workers: Annotated[int | None, typer.Option(
         "--workers", min=1, help="Coalitions solved at once on this machine.")] = None,
     dask: Annotated[str | None, typer.Option(
@@ -477,9 +528,17 @@ def share_command(
     shared by each fair rule, member by member (models/sharing.md section 11)."""
     from procure.io import load_scenario
     from procure.report.sharing import print_shares
-    from procure.sharing.view import share_alliance
+    from procure.report.write import check_out, write_results
+    from procure.sharing.view import RULES, share_alliance
     from procure.sweep.runner import make_pool
 
+    if rule not in RULES:
+        _fail(EXIT_INVALID, f"--rule: {rule!r} is not one of {', '.join(RULES)}")
+    if out_dir is not None:  # before any work: a typo must not cost a solve
+        try:
+            out_dir = check_out(out_dir, force=force, inputs=[file])
+        except OutputError as e:
+            _fail(EXIT_INVALID, f"--out: {e}")
     try:
         scenario = load_scenario(file)
     except ScenarioError as e:
@@ -496,11 +555,17 @@ def share_command(
     global _raise_on_signal
     _raise_on_signal = True
     try:
-        view = share_alliance(scenario, options=opts, pool=pool, samples=samples)
+        view = share_alliance(scenario, rule=rule,
+                              options=opts, pool=pool, samples=samples)
     except KeyboardInterrupt as e:
         _interrupted(e)
     finally:
         pool.close()
+    if out_dir is not None:
+        try:
+            write_results(out_dir, view.summary(), view.tables(), force=force, inputs=[file])
+        except OutputError as e:
+            _fail(EXIT_INVALID, f"--out: {e}")
     if as_json:
         sys.stdout.write(view.table.to_json(orient="records", indent=2) + "\n")
         return

@@ -135,6 +135,31 @@ class LinearModel:
     num_rows: int = 0
     offset: float = 0.0
 
+    @classmethod
+    def from_arrays(cls, model: ModelArrays) -> LinearModel:
+        """A model to extend: ``model``'s columns, rows and blocks, copied, to which more
+        variables and constraints can be added (a formulation built on another one)."""
+        lm = cls(model.name)
+        for b in model.var_blocks:
+            sl = slice(b.start, b.start + b.size)
+            lm._lb.append(model.col_lower[sl].copy())
+            lm._ub.append(model.col_upper[sl].copy())
+            lm._cost.append(model.col_cost[sl].copy())
+            lm._int.append(model.integrality[sl].copy())
+            lm._blocks.append(b)
+            lm._names.add(b.name)
+        for rb in model.row_blocks:
+            ptr = model.a_start[rb.start : rb.start + rb.size + 1]
+            nz = slice(int(ptr[0]), int(ptr[-1]))
+            lm._counts.append(np.diff(ptr))
+            lm._cols.append(model.a_index[nz].copy())
+            lm._vals.append(model.a_value[nz].copy())
+            lm._rlo.append(model.row_lower[rb.start : rb.start + rb.size].copy())
+            lm._rhi.append(model.row_upper[rb.start : rb.start + rb.size].copy())
+            lm._row_blocks.append(rb)
+        lm.num_cols, lm.num_rows, lm.offset = model.num_cols, model.num_rows, model.offset
+        return lm
+
     def add_variables(
         self,
         name: str,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 
@@ -56,6 +57,10 @@ class FormulationOptions:
     # coalition's plan leaves short, section 12); only units beyond are priced, through
     # the (1p) rows and an excess column e_r >= s_r - free_r
     shortfall_free: tuple[float, ...] | None = None
+    # (7b) proportional shares: "tiered", the conservative tiers of section 7.2, or
+    # "relaxed", the relaxation (7b') of section 7.3 that every plan with exact shares
+    # satisfies, whatever members buy (the separation MILP of models/sharing.md 11.3)
+    proportional_shares: Literal["tiered", "relaxed"] = "tiered"
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,8 @@ class Formulation:
     buy: VarBlock  # x_{k,t} over purchase cells
     shortfall: VarBlock  # s_r
     share_column: IntArray = field(repr=False)  # per pair, see ShareVars
+    join_column: IntArray = field(repr=False, default_factory=lambda: np.zeros(0, np.int64))
+    # per pair: the column of u_k, -1 where the pair has none
 
 
 # ---------------------------------------------------------------------------------------
@@ -557,6 +564,9 @@ class _Builder:
         q0 = float(c.prog_min_run[p])
         if x_max < q0 or x_max <= 0:
             return  # the launch cannot meet its minimum run; (4) keeps z_l at 0
+        if self.opt.proportional_shares == "relaxed":
+            self.shares_relaxed(launch, ks, x_max, q0)
+            return
         breaks, exact_top = _breakpoints(q0, x_max, tolerance, bool(c.prog_integer[p]),
                                          self.opt.exact_tier_limit)
         nj = breaks.size
@@ -632,6 +642,29 @@ class _Builder:
             vals = np.concatenate([ones, inv_n[jb], -inv_n[jb], -ones, -ones])
             m.add_constraints(f"(7b.4) dominant share bound[{launch}]", nr, rows, cols,
                               vals, lower=-1.0)
+
+    def shares_relaxed(self, launch: int, ks: IntArray, x_max: float, q0: float) -> None:
+        """(7b') the relaxation of the exact proportional share X_k / X_l (section 7.3):
+        (7b'.1) sum_{k in K(l)} sigma_k = z_l and (7b'.2) X_k / Xmax_l <= sigma_k <= X_k / L_p,
+        which hold for the exact shares of every open launch (L_p <= X_l <= Xmax_l)."""
+        c = self.c
+        n = ks.size
+        sig = self.sigma_col[ks]
+        self.m.add_constraints(f"(7b'.1) shares sum[{launch}]", 1,
+                               np.zeros(n + 1, dtype=np.int64),
+                               np.append(sig, self.z.start + launch),
+                               np.append(np.ones(n), -1.0), lower=0.0, upper=0.0)
+        pos_of = np.full(c.num_pairs, -1, dtype=np.int64)
+        pos_of[ks] = np.arange(n)
+        cells = np.flatnonzero(c.pair_launch[c.cell_pair] == launch)
+        cell_pos = pos_of[c.cell_pair[cells]]
+        rows = np.concatenate([np.arange(n), cell_pos])
+        cols = np.concatenate([sig, self.x.start + cells])
+        for name, inv, lower, upper in (("lower", 1.0 / x_max, 0.0, INF),
+                                        ("upper", 1.0 / q0, -INF, 0.0)):
+            vals = np.concatenate([np.ones(n), np.full(cells.size, -inv)])
+            self.m.add_constraints(f"(7b'.2) share {name}[{launch}]", n, rows, cols, vals,
+                                   lower=lower, upper=upper)
 
     # -- (8) budgets ----------------------------------------------------------------------
     def budgets(self) -> None:
@@ -872,4 +905,4 @@ def build(c: Compiled, options: FormulationOptions | None = None) -> Formulation
     short = np.flatnonzero(size < c.prog_min_participants[c.launch_program])
     model = m.finalize()
     model.col_upper[z.start + short] = 0.0
-    return Formulation(c, opt, model, z, x, s, sigma_col)
+    return Formulation(c, opt, model, z, x, s, sigma_col, u_col)

@@ -18,6 +18,8 @@ from procure.procurement.study import (
 )
 from procure.run.record import RunSummary
 from procure.run.tables import CURRENCY, Column, TableSpec
+from procure.sharing.view import SCHEDULE, SHARES
+from procure.sharing.view import SUMMARY as SHARING_SUMMARY
 
 # (file stems, table) in the order a result folder lists them; the stems show which
 # run wrote the table
@@ -28,6 +30,8 @@ TABLES: tuple[tuple[str, TableSpec], ...] = (
     ("shortfall_by_capability", SHORTFALL_BY_CAPABILITY),
     ("duplication", DUPLICATION),
     *((f"movement_{spec.name}", spec) for spec in logistics_result.SPECS),
+    *((f"{spec.name} (procure solve --share, procure share --out)", spec)
+      for spec in (SHARES, SCHEDULE)),
 )
 
 _CURRENCY_WORDS = "the scenario's currency"
@@ -77,6 +81,8 @@ def outputs_markdown() -> str:
         out += ["", f"### {stems}", "", f"One row: {spec.row}.", "", *_columns(spec.columns)]
     out += ["", "## summary.json: `comparison` (procurement study)", "",
             *_columns(HEADLINE)]
+    out += ["", "## summary.json: `sharing` (procure solve --share, procure share --out)", "",
+            *_columns(SHARING_SUMMARY)]
     out += ["", "## summary.json: each run", ""]
     out += ["| field | meaning |", "|---|---|"]
     for name, field in RunSummary.model_fields.items():

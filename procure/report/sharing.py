@@ -69,23 +69,32 @@ def print_game(a: GameAnalysis, con: Console, source: str = "") -> None:
 
 def print_shares(view: AllianceShares, con: Console, currency: str) -> None:
     """The per-nation view of an alliance (``procure share``): a row per member, the
-    rules side by side, then the core's verdicts and the notes."""
-    t = Table(title=f"What each member pays ({escape(currency)})")
+    rules side by side; the chosen rule's savings, verdicts and blocking coalitions; the
+    burden-sharing table; the years a member would pay over its budget; the notes."""
+    cur = escape(currency)
+    t = Table(title=f"What each member pays ({cur})")
     cols = (("member", "member"), ("alone", "cost_alone"), ("marginal", "marginal_cost"),
             ("Shapley", "shapley"), ("nucleolus", "nucleolus"), ("least core", "least_core"),
-            ("SCRB", "scrb"), ("GDP key", "gdp_key"), ("equal", "equal"),
-            ("saves (Shapley)", "saving_shapley"))
+            ("SCRB", "scrb"), ("GDP key", "gdp_key"), ("units key", "units_key"),
+            ("equal", "equal"))
     for head, _ in cols:
         t.add_column(head, justify="left" if head == "member" else "right")
     for r in view.table.to_dict("records"):
-        cells = [escape(str(r["member"]))]
-        for _, key in cols[1:]:
-            x = float(r[key])
-            cells.append("-" if x != x else _num(x))
-        t.add_row(*cells)
+        t.add_row(escape(str(r["member"])), *(_cell(r[key]) for _, key in cols[1:]))
     con.print(t)
-    con.print(f"c(N) = {_num(view.grand_cost)} {escape(currency)}", highlight=False)
-    b = Table(title="Burden sharing (Shapley value)")
+    con.print(f"c(N) = {_num(view.grand_cost)} {cur}", highlight=False)
+    rule = escape(view.rule)
+    d = Table(title=f"Under the {rule} rule ({cur})")
+    for head in ("member", "allocated", "saves", "better off", "most blocking coalition",
+                 "it would save"):
+        d.add_column(head, justify="left" if head in ("member", "most blocking coalition")
+                     else "right")
+    for r in view.table.to_dict("records"):
+        d.add_row(escape(str(r["member"])), _cell(r["allocated"]), _cell(r["saving"]),
+                  str(r["rational"]), escape(str(r["blocking_coalition"]) or "-"),
+                  _cell(r["blocking_saving"]) if r["blocking_coalition"] else "-")
+    con.print(d)
+    b = Table(title=f"Burden sharing ({rule} rule)")
     for head in ("member", "% of GDP", "% of cost", "defence % GDP", "2 %", "free-rider index"):
         b.add_column(head, justify="left" if head == "member" else "right")
     for r in view.table.to_dict("records"):
@@ -98,26 +107,28 @@ def print_shares(view: AllianceShares, con: Console, currency: str) -> None:
                   "-" if r["free_rider_index"] != r["free_rider_index"]
                   else f"{float(r['free_rider_index']):.2f}")
     con.print(b)
-    if view.analysis is not None:
-        a = view.analysis
-        eps = a.least_core.epsilon
-        con.print(f"core: {'non-empty' if a.core_nonempty else 'empty'} (least-core "
-                  f"epsilon = {_num(eps)})", highlight=False, soft_wrap=True)
-        chk = a.shapley_check
-        if chk.in_core:
-            con.print("Shapley value: in the core", highlight=False)
-        else:
-            con.print(f"Shapley value: not in the core; {escape(', '.join(chk.blocking))} "
-                      f"would save {_num(chk.excess)} by leaving", highlight=False,
-                      soft_wrap=True)
-    if view.unproven:
-        con.print(f"Shapley value in the core (every coalition's own plan): "
-                  f"{view.shapley_in_core}", highlight=False)
-    for r in view.table.to_dict("records"):
-        if r["rational_shapley"] != "yes":
-            what = ("pays more under the Shapley value than alone" if r["rational_shapley"]
-                    == "no" else "may pay more under the Shapley value than alone (undecided "
-                    "within the gap of a solve stopped at a limit)")
-            con.print(f"{escape(str(r['member']))} {what}", highlight=False, soft_wrap=True)
+    eps = view.epsilon
+    gap = f" to {_num(eps + view.uncertainty)}" if view.uncertainty > 0 else ""
+    con.print(f"core non-empty: {view.core_nonempty} (least-core epsilon {_num(eps)}{gap})",
+              highlight=False, soft_wrap=True)
+    if view.in_core == "no":
+        con.print(f"{rule} allocation: not in the core; {escape('+'.join(view.blocking))} "
+                  f"would save {_num(view.blocking_saving)} by leaving", highlight=False,
+                  soft_wrap=True)
+    else:
+        con.print(f"{rule} allocation in the core: {view.in_core}", highlight=False)
+    over = view.schedule[view.schedule.over_budget == "yes"]
+    for r in over.to_dict("records"):
+        con.print(f"{escape(str(r['member']))} {r['year']}: would pay {_num(r['payment'])} "
+                  f"{cur} under the {rule} rule, over its budget of {_num(r['budget'])}",
+                  highlight=False, soft_wrap=True)
+    if over.empty and view.schedule.budget.notna().any():
+        con.print(f"payment schedule: no member pays over its budget in any year under the "
+                  f"{rule} rule", highlight=False)
     for note in view.notes:
         con.print(f"note: {escape(note)}", highlight=False, soft_wrap=True)
+
+
+def _cell(x: object) -> str:
+    v = float(x)  # type: ignore[arg-type]
+    return "-" if v != v else _num(v)

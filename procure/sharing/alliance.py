@@ -33,28 +33,39 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 import tempfile
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
 from procure.backends.base import SolveOptions
+from procure.errors import ProcureError
 from procure.lp.model import FloatArray, IntArray
 from procure.procurement.coalition import restrict_scenario
 from procure.procurement.compile import compile_scenario, restrict
 from procure.procurement.formulation import FormulationOptions
 from procure.procurement.solve import ProcurementModel
+from procure.run.model import Budget
 from procure.run.pipeline import run
 from procure.run.record import procure_version
 from procure.schema.scenario import Scenario
 from procure.sharing.game import subset_sums
+from procure.sharing.separation import SeparationModel
 from procure.sweep.cases import Case
 from procure.sweep.engine import Pool, execute
 from procure.sweep.store import SweepStore
+
+log = logging.getLogger(__name__)
+
+
+class GameStopped(ProcureError):
+    """The game's time budget ran out before the answer was complete (nothing derived
+    from it is shown)."""
 
 
 @dataclass(frozen=True)
@@ -138,6 +149,8 @@ Mask = int
 ENUMERATE_MAX = 12
 """Most members for which the most violated coalition is found by enumerating all
 2^n - 2 proper coalitions (4 094 coalition solves at 12)."""
+SEPARATION_GAP = 1e-9
+"""The relative MIP gap of the separation MILP (27): its bound decides when to stop."""
 
 
 @dataclass
@@ -152,6 +165,14 @@ class AllianceGame:
     kind: Literal["cost"] = "cost"
     pool: Pool | None = None  # where coalitions are solved in batches (None: here)
     store: SweepStore | None = None  # where their results are kept (None: a temp folder)
+    # how the most violated coalition is found: "auto" enumerates up to ENUMERATE_MAX
+    # members and solves the separation MILP beyond
+    oracle: Literal["auto", "enumerate", "milp"] = "auto"
+    # the separation's stopping tolerance, relative to max(1, |c(N)|)
+    tolerance: float = 1e-7
+    # a wall-clock budget for the whole game: no coalition or MILP is started once it
+    # has run out (GameStopped); None: no limit
+    budget: Budget | None = None
 
     def __post_init__(self) -> None:
         self.players: tuple[str, ...] = tuple(m.id for m in self.scenario.members)
@@ -164,7 +185,14 @@ class AllianceGame:
         self.grand_short: tuple[float, ...] = tuple(
             float(x) for x in grand.evaluation.shortfalls.shortfall)
         self.grand_status = str(grand.status)
+        # what each member pays in each year under the joint plan (units and NRC shares)
+        self.grand_payments = grand.evaluation.payments
         self._cache: dict[Mask, CoalitionCost] = {}
+        self._separation: SeparationModel | None = None
+        self.separation_solves = 0  # MILPs (27) solved
+        # per separation stopped at a limit: how far its bound stayed above the best
+        # exact excess (the nucleolus and least core are then not proven)
+        self.separation_gaps: list[float] = []
 
     def members_of(self, mask: Mask) -> tuple[str, ...]:
         return tuple(p for i, p in enumerate(self.players) if mask >> i & 1)
@@ -208,13 +236,32 @@ class AllianceGame:
 
     def most_violated(self, x: FloatArray, fixed: Collection[int] = ()
                       ) -> tuple[int, float] | None:
-        """The proper coalition with the largest excess x(S) - c(S) at ``x``, by
-        evaluating every coalition (up to :data:`ENUMERATE_MAX` members)."""
+        """The proper coalition with the largest excess x(S) - c(S) at ``x`` outside
+        ``fixed`` (15): by evaluating every coalition up to :data:`ENUMERATE_MAX` members
+        (``oracle="enumerate"``), else by the separation MILP (``oracle="milp"``,
+        :meth:`separate`)."""
         n = len(self.players)
-        if n > ENUMERATE_MAX:
-            raise NotImplementedError(f"{n} members: the most violated coalition is found "
-                                      f"by enumeration up to {ENUMERATE_MAX} members")
+        if self.oracle == "enumerate" or (self.oracle == "auto" and n <= ENUMERATE_MAX):
+            if n > ENUMERATE_MAX:
+                raise ValueError(f"{n} members: coalitions are enumerated up to "
+                                 f"{ENUMERATE_MAX} members (use the separation MILP)")
+            return self._enumerate(x, fixed)
+        return self.separate(x, fixed)
+
+    def most_blocking(self, x: FloatArray, player: int) -> tuple[int, float] | None:
+        """Among the proper coalitions with ``player`` in them, the one that would save
+        most by leaving at ``x`` (largest x(S) - c(S)), by the same oracle as
+        :meth:`most_violated`."""
+        n = len(self.players)
+        if self.oracle == "enumerate" or (self.oracle == "auto" and n <= ENUMERATE_MAX):
+            return self._enumerate(x, (), require=1 << player)
+        return self.separate(x, (), require=1 << player)
+
+    def _enumerate(self, x: FloatArray, fixed: Collection[int],
+                   require: Mask = 0) -> tuple[int, float] | None:
+        n = len(self.players)
         masks = np.arange(1, (1 << n) - 1, dtype=np.int64)
+        masks = masks[(masks & require) == require]
         keep = np.array([int(m) not in fixed for m in masks], dtype=bool)  # span-aware
         masks = masks[keep]
         if not masks.size:
@@ -222,6 +269,83 @@ class AllianceGame:
         excess = subset_sums(x)[masks] - self.values_of(masks)
         i = int(np.argmax(excess))
         return int(masks[i]), float(excess[i])
+
+    def separate(self, x: FloatArray, fixed: Collection[int] = (), require: Mask = 0
+                 ) -> tuple[int, float] | None:
+        """The most violated coalition by the separation MILP (27) of
+        ``models/sharing.md`` 11.3, verified exactly: the MILP (a relaxation: its excess
+        is never below the true one) proposes S; c(S) is solved exactly; S is cut off
+        (27e) and the MILP asked again until its bound is within :attr:`tolerance` of the
+        best exact excess found. Coalitions solved before count from the start, and the
+        coalitions ``fixed`` skips are cut off without being solved. When a MILP stops
+        at its limit, the best exact coalition is returned and the unproven difference
+        is added to :attr:`separation_gaps`. ``require``: only coalitions containing
+        these players."""
+        n = len(self.players)
+        x = np.asarray(x, dtype=np.float64)
+        if self._separation is None:
+            self._separation = SeparationModel(self.scenario, self.grand_short, self.values,
+                                               solver=self.solver, options=replace(
+                                                   self.options, mip_gap=SEPARATION_GAP))
+        weights = 1 << np.arange(n, dtype=np.int64)
+        best: tuple[int, float] | None = None
+        for mask, cost in self._cache.items():  # what is known already
+            if (cost.cost is None or mask == (1 << n) - 1 or mask & require != require
+                    or mask in fixed):
+                continue
+            ex = float(x[(mask & weights) > 0].sum()) - cost.cost
+            if best is None or ex > best[1]:
+                best = (mask, ex)
+        # (27e): a coalition proposed is cut off on every player (V = N); a coalition of
+        # the span of the fixed rows (14) only on the players whose singleton is not in
+        # the span, since adding or removing the others never leaves the span: the cut
+        # removes all of those coalitions at once
+        full = (1 << n) - 1
+        anchored = sum(1 << i for i in range(n) if (1 << i) in fixed)
+        free = full & ~anchored
+        cuts = {(int(m), free) for m in fixed}
+        tol = self.tolerance * max(1.0, abs(self.value((1 << n) - 1)))
+        while True:
+            self._check_budget()
+            prop = self._separation.propose(x, cuts, require)
+            self.separation_solves += 1
+            if best is not None and prop.bound <= best[1] + tol:
+                break  # no coalition left beats the best exact one
+            if prop.coalition is None:
+                if prop.excess is None and prop.bound > -math.inf:
+                    self.separation_gaps.append(prop.bound - (best[1] if best else -math.inf))
+                break
+            mask = prop.coalition
+            log.debug("separation: %s proposed (relaxed excess %.6g, bound %.6g, %s, %.2f s)",
+                      "+".join(self.members_of(mask)), prop.excess, prop.bound, prop.status,
+                      prop.seconds)
+            if mask in fixed:  # in the span of the fixed rows: its excess is constant
+                cuts.add((mask, free))
+                continue
+            cuts.add((mask, full))
+            if mask not in self._cache and self.pool is not None:
+                # with its complement, which the excess LP adds next (lp.py): in parallel
+                self.evaluate([mask, full ^ mask], pool=self.pool,
+                              store=self.store)
+            ex = float(x[(mask & weights) > 0].sum()) - self._exact(mask)
+            if best is None or ex > best[1]:
+                best = (mask, ex)
+            if prop.status != "optimal":
+                self.separation_gaps.append(max(0.0, prop.bound - best[1]))
+                break
+        return best
+
+    def _check_budget(self) -> None:
+        if self.budget is not None and self.budget.expired:
+            raise GameStopped(f"the time limit ran out after {len(self._cache)} coalition "
+                              f"solves and {self.separation_solves} separation MILPs")
+
+    def _exact(self, mask: Mask) -> float:
+        """c(S) of one coalition, solved on :attr:`pool` (the incumbent)."""
+        c = self.evaluate([mask], pool=self.pool, store=self.store)[mask]
+        if c.cost is None:
+            raise ValueError(f"no plan for coalition {self.members_of(mask)} ({c.status})")
+        return c.cost
 
     def key(self, mask: Mask) -> str:
         """The content hash of one coalition's solve (its stored result's name)."""
@@ -251,6 +375,8 @@ class AllianceGame:
         as it finishes, so a rerun reuses it) or, without a pool, here in turn."""
         wanted = [m for m in dict.fromkeys(masks) if m]
         todo = [m for m in wanted if m not in self._cache]
+        if todo:
+            self._check_budget()
         if todo and pool is None:
             for m in todo:
                 self.cost_of(m)

@@ -6,6 +6,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from procure.backends import Backend, SolveOptions
 from procure.lp.model import FloatArray
 from procure.sharing.game import Game, grand, sign, standalone
@@ -83,8 +85,11 @@ def _clean(x: float) -> float:
 
 def analyse_game(game: Game, *, backend: Backend | str | None = None,
                  options: SolveOptions | None = None,
-                 tol: Tolerances = DEFAULT_TOLERANCES) -> GameAnalysis:
-    """Every rule on ``game`` (the LPs on ``backend``, default HiGHS)."""
+                 tol: Tolerances = DEFAULT_TOLERANCES,
+                 shapley_value: FloatArray | None = None) -> GameAnalysis:
+    """Every rule on ``game`` (the LPs on ``backend``, default HiGHS). ``shapley_value``:
+    an estimate to use instead of the exact value (which enumerates every coalition),
+    for games too large to enumerate."""
     notes: list[str] = []
     try:
         nuc = nucleolus(game, backend=backend, options=options, tol=tol)
@@ -93,7 +98,7 @@ def analyse_game(game: Game, *, backend: Backend | str | None = None,
         notes.append(f"{err}; the nucleolus shown is the prenucleolus")
         log.warning("%s; the nucleolus shown is the prenucleolus", err)
     lc = least_core(game, backend=backend, options=options, tol=tol)
-    phi = shapley(game)
+    phi = shapley(game) if shapley_value is None else np.asarray(shapley_value, float)
     return GameAnalysis(
         game=game,
         value_n=game.value(grand(len(game.players))),

@@ -22,16 +22,19 @@ default), whose duals tell which coalitions are tight in every optimum (13).
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from procure.backends import Backend, SolveOptions, Status, get_backend, pick_backend
 from procure.errors import ProcureError, SolverUnavailableError
 from procure.lp.model import FloatArray, IntArray, LinearModel, ModelArrays
-from procure.sharing.game import Fixed, Game, grand, sign
+from procure.sharing.game import Fixed, Game, grand, members, sign, values_of
+
+log = logging.getLogger(__name__)
 
 MAX_LP_SOLVES = 100_000
 """Most LPs one rule may solve (a guard against a misbehaving oracle)."""
@@ -192,22 +195,68 @@ def _separate(game: Game, x: FloatArray,
     raise SharingLpError(f"the oracle returned {MAX_LP_SOLVES} coalitions it should skip")
 
 
+def _proximal(model: ModelArrays, n: int, eps: float, center: FloatArray,
+              backend: Backend, options: SolveOptions) -> FloatArray | None:
+    """Among the optima of the level's LP ``model`` (eps at most ``eps``), the allocation
+    nearest ``center`` in the 1-norm (29); None when that LP is not solved."""
+    lm = LinearModel.from_arrays(model)
+    up = lm.add_variables("above center", n)
+    down = lm.add_variables("below center", n)
+    idx = np.arange(n)
+    lm.add_constraints("distance", n, np.concatenate([idx, idx, idx]),
+                       np.concatenate([idx, up.index, down.index]),
+                       np.concatenate([np.ones(n), -np.ones(n), np.ones(n)]),
+                       lower=center, upper=center)
+    arrays = lm.finalize()
+    cost = np.zeros(arrays.num_cols)
+    cost[up.start : up.start + 2 * n] = 1.0
+    upper = arrays.col_upper.copy()
+    upper[n] = eps  # the eps column
+    out = backend.solve(replace(arrays, col_cost=cost, col_upper=upper), options)
+    if out.status != Status.OPTIMAL or out.x is None:
+        return None
+    return np.asarray(out.x[:n], dtype=np.float64)
+
+
+IN_OUT = 0.5
+"""Weight of the LP's solution in the separation point of the in-out stabilisation
+(Ben-Ameur and Neto 2007): the oracle is asked at IN_OUT x_LP + (1 - IN_OUT) x_center."""
+
+
 def solve_level(p: LevelProblem, backend: Backend, options: SolveOptions,
-                tol: Tolerances, scale: float, start: Iterable[int] = ()) -> Level:
-    """Solve one level (12) by constraint generation (15): solve the LP over ``G``, ask
-    the oracle for the coalition outside ``F`` of largest excess at its ``x``, add it and
-    its complement when that excess exceeds ``eps`` by more than the generation
-    tolerance, and solve again; stop when none does. The restricted LP's optimum is then
-    the full LP's (every other coalition satisfies (12c)), and so are its duals (zero on
-    the rows never generated). ``start`` adds coalitions to the first ``G``."""
+                tol: Tolerances, scale: float, start: Iterable[int] = (),
+                center_x: FloatArray | None = None) -> Level:
+    """Solve one level (12) by constraint generation (15), stabilised in-out (28):
+    solve the LP over ``G`` (a lower bound ``eps_LP`` at ``x_LP``); ask the oracle for
+    the coalition of largest excess at a point between ``x_LP`` and the best feasible
+    allocation known, the *center* ``x_c`` (the first LP solution, with its largest
+    excess ``eps_c`` as an upper bound); add that coalition and its complement when it
+    violates ``x_LP``, and move the center to the separation point when the point's
+    largest excess is below ``eps_c``. When the bounds meet, or the separation point
+    finds nothing that violates ``x_LP`` (a mispricing), the oracle is asked at ``x_LP``
+    itself; the level ends when no
+    coalition outside ``F`` exceeds ``eps_LP`` there by more than the generation
+    tolerance. The restricted LP's optimum is then the full LP's (every other coalition
+    satisfies (12c)), and so are its duals (zero on the rows never generated). Of the
+    LP's optima, the one nearest the center is taken (29), so that ``x_LP`` does not
+    jump between far vertices of a large optimal face. ``start`` adds coalitions to the
+    first ``G``; ``center_x`` is the first center (the previous level's allocation)."""
     game = p.game
     n = len(game.players)
+    s = sign(game.kind)
     full = grand(n)
     masks = _initial(n, p.span, start)
     known: set[int] = set(masks)
     skip = p.span
-    vals = np.fromiter((game.value(m) for m in masks), dtype=np.float64, count=len(masks))
+    vals = values_of(game, np.asarray(masks, dtype=np.int64))
     solves = 0
+    # (x_c, eps_c): the center, a feasible point of (12) once eps_c is finite; it starts
+    # from ``center`` (the previous level's allocation) or the efficient equal split of
+    # the surplus over the stand-alone values
+    if center_x is None:
+        center_x = p.alone + (p.value_n - float(p.alone.sum())) / n
+    center: tuple[FloatArray, float] | None = (np.asarray(center_x, dtype=np.float64),
+                                               math.inf)
     while True:
         if solves >= MAX_LP_SOLVES:
             raise SharingLpError(f"no optimum of the excess LP after {solves} LPs "
@@ -224,19 +273,41 @@ def solve_level(p: LevelProblem, backend: Backend, options: SolveOptions,
             raise SharingLpError(f"{backend.name} returned no duals for the excess LP")
         x = out.x[:n].copy()
         eps = float(out.x[n])
-        found, skip = _separate(game, x, skip)
-        if found is None or found[1] <= eps + tol.generation * scale:
-            break
-        if found[0] in known:  # the LP violates its own row (12c): solver round-off
-            if found[1] <= eps + tol.tight * scale:
+        slack = tol.generation * scale
+        if center is not None:  # (29): the optimum nearest the center, not any vertex
+            near = _proximal(model, n, eps, center[0], backend, options)
+            solves += 1
+            if near is not None:
+                x = near
+        log.debug("excess LP %d: eps %.6g over %d coalitions, center %s", solves, eps,
+                  len(masks), "-" if center is None else f"{center[1]:.6g}")
+        new: list[int] = []
+        at_x = center is None or center[1] - eps <= slack
+        while True:  # (28): separate at a point between x and the center, else at x
+            point = x if at_x or center is None else IN_OUT * x + (1 - IN_OUT) * center[0]
+            found, skip = _separate(game, point, skip)
+            if found is None:
                 break
-            raise SharingLpError(f"the excess LP's solution violates its own row of coalition "
-                                 f"{found[0]} by {found[1] - eps:.3g}")
-        # its complement is not in the span either (N is): the pair keeps eps bounded
-        new = [m for m in (found[0], full ^ found[0]) if m not in known]
+            if center is None or found[1] < center[1]:
+                center = (point, found[1])  # the point and its largest excess: feasible
+            here = s * (float(x[members(found[0], n)].sum()) - game.value(found[0]))
+            if here > eps + slack:
+                if found[0] in known:  # the LP violates its own row (12c): round-off
+                    if here <= eps + tol.tight * scale:
+                        break
+                    raise SharingLpError(f"the excess LP's solution violates its own row of "
+                                         f"coalition {found[0]} by {here - eps:.3g}")
+                # its complement is not in the span either (N is): the pair keeps eps bounded
+                new = [m for m in (found[0], full ^ found[0]) if m not in known]
+                break
+            if at_x:
+                break  # nothing exceeds eps at x: the LP's optimum is the level's
+            at_x = True  # the point found nothing against x (a mispricing): ask at x
+        if not new:
+            break
         masks += new
         known.update(new)
-        vals = np.concatenate([vals, [game.value(m) for m in new]])
+        vals = np.concatenate([vals, values_of(game, np.asarray(new, dtype=np.int64))])
     first = 1 + len(p.fixed)  # row blocks: efficiency, fixed, excess, rational
     duals = np.abs(out.row_duals[first : first + len(masks)])
     rational = (np.abs(out.row_duals[first + len(masks) : first + len(masks) + n])

@@ -267,7 +267,8 @@ def nucleolus(game: Game, *, domain: Domain = "imputation",
     while span.rank < n:
         p = LevelProblem(game, value_n, alone, dict(fixed), rational,
                          frozenset(fixed_rational), span)
-        lvl = solve_level(p, be, opts, tol, scale, start=carry)  # (12), (15)
+        lvl = solve_level(p, be, opts, tol, scale, start=carry,  # (12), (15)
+                          center_x=x if levels else None)
         solves += lvl.lp_solves
         levels.append(lvl.epsilon)
         x = lvl.x

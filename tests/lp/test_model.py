@@ -71,3 +71,30 @@ def test_out_of_range_rejected() -> None:
         lm.add_constraints("c", 1, [1], [0], [1.0])
     with pytest.raises(ValueError, match="duplicate"):
         lm.add_variables("x", 1)
+
+
+def test_from_arrays_extends_a_finalized_model() -> None:
+    """A finalized model loaded back is the same model, and more columns and rows can be
+    added to it (a formulation built on another one)."""
+    lm = LinearModel("base")
+    x = lm.add_variables("x", 3, upper=[1.0, 2.0, 3.0], cost=[1.0, -1.0, 2.0],
+                         integer=[True, False, True])
+    lm.add_constraints("a", 2, [0, 0, 1], [0, 2, 1], [1.0, 2.0, -1.0], upper=[4.0, 0.0])
+    lm.add_constraints("b", 1, [0, 0], [1, 2], [3.0, 1.0], lower=1.0)
+    lm.offset = 2.5
+    base = lm.finalize()
+    again = LinearModel.from_arrays(base).finalize()
+    for f in ("col_cost", "col_lower", "col_upper", "integrality", "row_lower", "row_upper",
+              "a_start", "a_index", "a_value"):
+        assert np.array_equal(getattr(again, f), getattr(base, f)), f
+    assert again.var_blocks == base.var_blocks and again.row_blocks == base.row_blocks
+    assert again.offset == base.offset and again.name == base.name
+    more = LinearModel.from_arrays(base)
+    y = more.add_variables("y", 1, upper=1.0, integer=True)
+    more.add_constraints("link", 3, [0, 1, 2, 0, 1, 2], [*x.index, y.start, y.start, y.start],
+                         [1.0, 1.0, 1.0, -1.0, -2.0, -3.0], upper=0.0)
+    out = more.finalize()
+    assert (out.num_cols, out.num_rows) == (4, 6)
+    assert np.array_equal(dense(out)[:3, :3], dense(base))
+    assert np.array_equal(dense(out)[3:], [[1, 0, 0, -1], [0, 1, 0, -2], [0, 0, 1, -3]])
+    assert base.num_cols == 3  # the base is untouched
