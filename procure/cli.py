@@ -510,8 +510,10 @@ def share_command(
         "--rule", help="The rule whose savings, blocking coalitions and payment schedule "
         "are shown: shapley, nucleolus, least-core, scrb, gdp, units or equal.")
     ] = "shapley",
-    samples: Annotated[int, typer.Option("--samples", min=2, help="Permutations of the "
-                                         "sampled Shapley value (beyond 12 members).")] = 50,
+    samples: Annotated[int | None, typer.Option(
+        "--samples", min=2, help="Replicates of the sampled Shapley value beyond 12 "
+        "members (each solves up to n (n - 1) coalitions; default: about 2 000 "
+        "coalitions in all, at least 2).")] = None,
     out_dir: OutOpt = None,
     force: ForceOpt = False,
     workers: Annotated[int | None, typer.Option(

@@ -168,11 +168,13 @@ class AllianceShares:
 
 def share_alliance(scenario: Scenario, *, rule: Rule = "shapley",
                    options: SolveOptions | None = None, pool: Pool | None = None,
-                   samples: int = 50, seed: int = 0,
+                   samples: int | None = None, seed: int = 0,
                    budget: Budget | None = None) -> AllianceShares:
     """Solve the alliance's cost game and every rule on it (module docstring).
     ``options`` are each coalition's solve options; ``budget`` bounds the whole
-    computation (:class:`~procure.sharing.alliance.GameStopped` when it runs out)."""
+    computation (:class:`~procure.sharing.alliance.GameStopped` when it runs out);
+    ``samples``: replicates of the sampled Shapley value beyond 12 members (each needs
+    n (n - 1) coalition values; default :func:`default_samples`)."""
     if rule not in RULES:
         raise ValueError(f"rule must be one of {', '.join(RULES)}, got {rule!r}")
     game = AllianceGame(scenario, options=options or SolveOptions(time_limit=120.0,
@@ -189,6 +191,7 @@ def share_alliance(scenario: Scenario, *, rule: Rule = "shapley",
         analysis = analyse_game(explicit)
     else:
         game.values_of(np.concatenate([[full], singles, full - singles]))
+        samples = default_samples(n) if samples is None else samples
         est = shapley_sampled(game, samples, seed=seed)
         err = est.std_error
         analysis = analyse_game(game, shapley_value=est.value)
@@ -216,7 +219,7 @@ def share_alliance(scenario: Scenario, *, rule: Rule = "shapley",
                          f"{'a GDP' if rule == 'gdp' else 'units'})")
     eps = RATIONAL_TOL * max(1.0, abs(total))
     uncertainty = _uncertainty(game)
-    blocking = [game.most_blocking(x, i) for i in range(n)]
+    blocking = [game.most_blocking(x, i) for i in range(n)]  # block_i of (30)
     uncertainty = _uncertainty(game)  # the blocking checks may have met limits too
     saving = alone - x
     benefit = saving / saving.sum() if saving.sum() > 0 else np.full(n, np.nan)
@@ -269,6 +272,17 @@ def share_alliance(scenario: Scenario, *, rule: Rule = "shapley",
         uncertainty)
 
 
+SAMPLED_COALITIONS = 2000
+"""About how many coalition values the default sampled Shapley value may ask for."""
+
+
+def default_samples(n: int) -> int:
+    """Replicates of the sampled Shapley value for ``n`` members by default: as many as
+    :data:`SAMPLED_COALITIONS` coalition values allow (each takes n (n - 1)), between 2
+    (a standard error needs two) and 50."""
+    return max(2, min(50, SAMPLED_COALITIONS // max(1, n * (n - 1))))
+
+
 def _unit_spend(game: AllianceGame) -> FloatArray:
     """Per member, the money it spends on units in the joint plan."""
     pay = game.grand_payments.groupby("member")["unit_payments"].sum()
@@ -276,9 +290,10 @@ def _unit_spend(game: AllianceGame) -> FloatArray:
 
 
 def payment_schedule(game: AllianceGame, x: FloatArray) -> pd.DataFrame:
-    """Per member and year (:data:`SCHEDULE`): the joint plan's bill, plus the member's
-    transfer (x_i - its whole bill) spread in proportion to the alliance's yearly
-    spending, against the budget."""
+    """Per member and year (:data:`SCHEDULE`), (31) of ``models/sharing.md`` 11.5:
+    p_{i,t} = b_{i,t} + (x_i - sum_t b_{i,t}) B_t / sum_t B_t, the joint plan's bill plus
+    the member's transfer spread like the alliance's yearly spending B_t, against the
+    budget."""
     pay = game.grand_payments
     years = sorted({int(y) for y in pay.year})
     bill = (pay.pivot_table(index="member", columns="year", values="total", aggfunc="sum")
