@@ -200,9 +200,10 @@ def _integer_spread(model: ModelArrays, row_fams: dict[str, IntArray],
     starts = model.a_start[:-1][nonempty]
     row_min[nonempty] = np.minimum.reduceat(a, starts)
     on_int = model.integrality[model.a_index]
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         ratio = np.where(on_int & (counts[rows_of_nz] > 1), a / row_min[rows_of_nz], 0.0)
-    ratio[~np.isfinite(ratio)] = 0.0
+    ratio[np.isnan(ratio)] = 0.0
+    ratio[np.isinf(ratio)] = np.finfo(np.float64).max  # beyond any range: reported
     for family, rows in row_fams.items():
         mask = np.zeros(model.num_rows, dtype=np.bool_)
         mask[rows] = True
