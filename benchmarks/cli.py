@@ -6,6 +6,7 @@ Run from the repository root (the harness is not installed with the library)::
     python -m benchmarks --profile smoke --out /tmp/bench --only build,lp
     python -m benchmarks --render benchmarks/results.json --out benchmarks --force
     python -m benchmarks --profile full --only sweep --merge --out benchmarks --force
+    python -m benchmarks --profile full --only sharing --merge --out benchmarks --force
 
 Exit codes: 0 done; 2 invalid arguments (a one-line message, nothing written).
 """
@@ -30,7 +31,8 @@ def parser() -> argparse.ArgumentParser:
         prog="python -m benchmarks",
         description="Run the benchmark suite: build against PuLP and the highspy floor, "
                     "backends side by side, OR-Library and hard instances against direct "
-                    "HiGHS models, LP methods, scenario sweeps on the local pool and Dask.")
+                    "HiGHS models, LP methods, scenario sweeps on the local pool and Dask, "
+                    "the alliance's burden-sharing game on the local pool and Dask.")
     ap.add_argument("--profile", default="quick",
                     help="smoke (seconds) | quick (minutes) | full (the published run); "
                          "default quick")

@@ -15,7 +15,13 @@ needs from the library:
 - scenario sweeps: a spec and its base, a sweep on the local pool or a Dask cluster
   (started apart, so its start-up is timed apart), read back into :class:`SweepRecord`
   (the sweep modules are imported only by these functions, so the other sections run
-  without them).
+  without them);
+- the alliance's cost game (burden sharing) on a pool of the sweep engine: the game
+  (its construction solves the grand coalition's joint plan), the stand-alone and
+  leave-one-out values in one batch, the sampled Shapley value, the least core and the
+  nucleolus, each read back into a flat record (:class:`ShapleyRecord`,
+  :class:`LeastCoreRecord`, :class:`NucleolusRecord`, :class:`GameState`); the sharing
+  modules too are imported only by these functions.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -50,30 +56,42 @@ from procure.procurement.formulation import FormulationOptions, build
 from procure.procurement.solve import solve
 from procure.schema.scenario import Scenario
 
-if TYPE_CHECKING:  # the sweep modules are imported by the functions that use them
+if TYPE_CHECKING:  # the sweep and sharing modules are imported by the functions that use them
     from procure.schema.sweep import SweepSpec
+    from procure.sharing.alliance import AllianceGame
     from procure.sweep.engine import Pool
 
 __all__ = [
     "DATA",
     "DEFAULT_BACKEND",
     "CflpInstance",
+    "GameState",
     "Kind",
+    "LeastCoreRecord",
     "ModelArrays",
     "ModelOutcome",
+    "NucleolusRecord",
     "Options",
     "Scenario",
+    "ShapleyRecord",
     "SolveRecord",
     "SweepRecord",
+    "alliance_game",
     "available_backends",
     "backend_version",
     "build_model",
     "compile_model",
     "dask_pool",
+    "game_least_core",
+    "game_nucleolus",
+    "game_shapley",
+    "game_standalone",
+    "game_state",
     "generate",
     "import_cflp",
     "load_scenario",
     "load_sweep_spec",
+    "local_pool",
     "lp_relaxation",
     "pass_arrays",
     "read_cflp",
@@ -210,7 +228,8 @@ def load_sweep_spec(path: Path) -> tuple[SweepSpec, Scenario]:
 
 def dask_pool(workers: int) -> Pool:
     """A Dask LocalCluster of ``workers`` processes, one case at a time each, started
-    now (its start-up is what this call takes); the sweep given it closes it."""
+    now (its start-up is what this call takes); the sweep given it closes it (a game's
+    caller closes it itself)."""
     from procure.sweep.dask import DaskPool
 
     return DaskPool(None, workers=workers)
@@ -245,3 +264,136 @@ def run_sweep(spec: SweepSpec, base: Scenario, *, executor: str | Pool,
                        tuple(str(o) for o in table["outcome"]),
                        tuple(float(x) for x in ran),
                        tuple(int(c) for c in table.loc[unproven, "case"]))
+
+
+def local_pool(workers: int) -> Pool:
+    """The sweep engine's local pool: ``workers`` threads, each waiting on one case's
+    child process (at most one per core); the caller closes it (``close()``)."""
+    from procure.sweep.engine import LocalPool
+
+    return LocalPool(workers)
+
+
+def alliance_game(scenario: Scenario, *, pool: Pool, oracle: str = "auto",
+                  time_limit: float = 120.0) -> AllianceGame:
+    """The alliance's cost game of ``scenario``, its coalitions solved on ``pool`` with
+    one solver thread and ``time_limit`` seconds each; constructing it solves the grand
+    coalition's joint plan. ``oracle``: how the most violated coalition is found
+    (``auto``, ``enumerate`` or ``milp``, the separation MILP)."""
+    from procure.sharing.alliance import AllianceGame
+
+    if oracle not in ("auto", "enumerate", "milp"):
+        raise ValueError(f"unknown oracle {oracle!r}")
+    return AllianceGame(scenario, options=SolveOptions(time_limit=time_limit, threads=1),
+                        pool=pool, oracle=cast(Literal["auto", "enumerate", "milp"], oracle))
+
+
+@dataclass(frozen=True)
+class GameState:
+    """What a game is and has solved so far."""
+
+    players: tuple[str, ...]  # member ids, in the order of the allocations
+    oracle: str  # how the most violated coalition is found: enumerate or milp
+    grand_status: str  # the status of the grand coalition's joint plan
+    grand_cost: float | None  # c(N), once solved
+    coalitions: int  # coalitions solved (the joint plan apart)
+    milps: int  # separation MILPs solved
+    gaps: tuple[float, ...]  # per separation MILP stopped at a limit: its unproven excess
+    all_exact_checked: bool  # every coalition proven optimal, its plan passed the evaluator
+    unproven: int  # coalitions not proven optimal or whose plan the evaluator rejected
+
+
+def game_state(game: AllianceGame) -> GameState:
+    """The game now (:class:`GameState`; ``auto`` read as the oracle it picks)."""
+    from procure.sharing.alliance import ENUMERATE_MAX
+
+    n = len(game.players)
+    oracle = str(game.oracle)
+    if oracle == "auto":
+        oracle = "enumerate" if n <= ENUMERATE_MAX else "milp"
+    solved = game.solved()
+    bad = sum(1 for c in solved.values() if not (c.exact and c.plans_checked))
+    grand = solved.get((1 << n) - 1)
+    return GameState(tuple(game.players), oracle, str(game.grand_status),
+                     None if grand is None else grand.cost, len(solved),
+                     int(game.separation_solves),
+                     tuple(float(g) for g in game.separation_gaps), bad == 0, bad)
+
+
+def game_standalone(game: AllianceGame) -> tuple[float, float]:
+    """The grand coalition, every member alone and every member's complement in one
+    batch on the game's pool: ``(c(N), sum_i c({i}))``."""
+    n = len(game.players)
+    full = (1 << n) - 1
+    singles = np.left_shift(1, np.arange(n, dtype=np.int64))
+    values = game.values_of(np.concatenate([[full], singles, full - singles]))
+    return float(values[0]), float(values[1 : n + 1].sum())
+
+
+@dataclass(frozen=True)
+class ShapleyRecord:
+    """A sampled Shapley value, per player in the game's order."""
+
+    value: tuple[float, ...]
+    std_error: tuple[float, ...]
+    half_width: tuple[float, ...]  # of the two-sided ``confidence`` interval
+    confidence: float
+    samples: int
+    evaluations: int  # distinct coalition values asked for
+
+
+def game_shapley(game: AllianceGame, samples: int, *, seed: int = 0) -> ShapleyRecord:
+    """The Shapley value sampled with ``samples`` permutations (stratified; ``seed``)."""
+    from procure.sharing.rules import shapley_sampled
+
+    est = shapley_sampled(game, samples, seed=seed)
+    return ShapleyRecord(tuple(float(v) for v in est.value),
+                         tuple(float(v) for v in est.std_error),
+                         tuple(float(v) for v in est.half_width), float(est.confidence),
+                         int(est.samples), int(est.evaluations))
+
+
+@dataclass(frozen=True)
+class LeastCoreRecord:
+    """The least core: its ``epsilon`` and one allocation in it; LPs solved."""
+
+    epsilon: float
+    allocation: tuple[float, ...]
+    lp_solves: int
+
+
+def game_least_core(game: AllianceGame) -> LeastCoreRecord:
+    """The least core by constraint generation (the game's oracle finds the most
+    violated coalition)."""
+    from procure.sharing.rules import least_core
+
+    lc = least_core(game)
+    return LeastCoreRecord(float(lc.epsilon), tuple(float(v) for v in lc.allocation),
+                           int(lc.lp_solves))
+
+
+@dataclass(frozen=True)
+class NucleolusRecord:
+    """The nucleolus (``domain`` ``imputation``), or the prenucleolus (``preimputation``)
+    when the game has no imputation (``fallback``: why)."""
+
+    allocation: tuple[float, ...]
+    levels: tuple[float, ...]
+    lp_solves: int
+    domain: str
+    fallback: str | None
+
+
+def game_nucleolus(game: AllianceGame) -> NucleolusRecord:
+    """The nucleolus; the prenucleolus when the game has no imputation."""
+    from procure.sharing.rules import NoImputationError, nucleolus, prenucleolus
+
+    fallback = None
+    try:
+        nu = nucleolus(game)
+    except NoImputationError as e:
+        fallback = str(e)
+        nu = prenucleolus(game)
+    return NucleolusRecord(tuple(float(v) for v in nu.allocation),
+                           tuple(float(v) for v in nu.levels), int(nu.lp_solves),
+                           str(nu.domain), fallback)

@@ -1,4 +1,5 @@
-"""One measurement per child process: a build of one contender, one solve, or one sweep.
+"""One measurement per child process: a build of one contender, one solve, one sweep, or
+one game of burden sharing.
 
 The suite runs every measurement in a fresh interpreter (``python -m
 benchmarks.measure SPEC``, from the repository root) so that peak memory belongs to
@@ -43,6 +44,7 @@ from benchmarks.references import (
     pulp_data,
     pulp_handoff,
 )
+from benchmarks.sharing import reference_run, sharing_run
 from benchmarks.sweeps import sweep_run
 
 
@@ -180,6 +182,8 @@ TASKS: dict[str, Callable[..., dict[str, Any]]] = {
     "hard": hard_instance_run,
     "lp": lp_method_run,
     "sweep": sweep_run,
+    "sharing": sharing_run,
+    "sharing-reference": reference_run,
 }
 """The ``task`` of a spec -> the function its other keys are passed to."""
 

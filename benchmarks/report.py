@@ -530,6 +530,155 @@ def _why_sweep(res: dict[str, Any]) -> list[str]:
     return out
 
 
+def _sharing_steps(r: dict[str, Any]) -> list[str]:
+    """A game run's seconds per step (``error`` where a step failed)."""
+    return ["error" if "error" in (r.get(step) or {}) else _f((r.get(step) or {}).get(
+        "seconds")) for step in ("standalone", "shapley", "least_core", "nucleolus")]
+
+
+def _after(r: dict[str, Any], key: str, steps: tuple[str, ...]) -> str:
+    """``key`` after each of ``steps``, slash-separated."""
+    return " / ".join(_f((r.get(s) or {}).get(key)) for s in steps)
+
+
+def _rules_cells(r: dict[str, Any]) -> list[str]:
+    """MILPs, LPs, epsilon and the nucleolus's domain of a game run."""
+    lc, nu = r.get("least_core") or {}, r.get("nucleolus") or {}
+    return [_after(r, "milps", ("least_core", "nucleolus")),
+            f"{_f(lc.get('lp_solves'))} / {_f(nu.get('lp_solves'))}",
+            _f(lc.get("epsilon"), 7), str(nu.get("domain", "")),
+            str(len(r.get("gaps") or [])),
+            _met(None if r.get("all_exact_checked") is None else bool(r["all_exact_checked"]))]
+
+
+def _largest(data: dict[str, Any]) -> str:
+    """The largest difference between two runs' answers, and which answer."""
+    diffs = {k: v for k, v in (data.get("differences") or {}).items() if v is not None}
+    if not diffs:
+        return "no answer to compare"
+    key = max(diffs, key=lambda k: diffs[k])
+    return ("every difference 0" if diffs[key] == 0
+            else f"largest difference {diffs[key]:.3g}, in `{key}`")
+
+
+def _solved_counts(r: dict[str, Any]) -> str:
+    return (f"solved {r.get('coalitions')} coalitions ({r.get('unproven')} not proven "
+            f"optimal or not accepted by the evaluator) and {r.get('milps')} separation "
+            f"MILPs ({len(r.get('gaps') or [])} stopped at a limit)")
+
+
+def _game_reading(data: dict[str, Any], runs: dict[str, dict[str, Any]]) -> str:
+    local, dask = runs.get("local-2", {}), runs.get("dask-2", {})
+    done = [r for r in runs.values() if "seconds" in r]
+    if not done:
+        return "No run of the game finished: see the errors in the table."
+    first = done[0]
+    text = [f"On `{data.get('alliance')}` ({first.get('members')} members, c(N) = "
+            f"{_f(first.get('grand_cost'), 10)}, the most violated coalition found by "
+            f"{'enumeration' if first.get('oracle') == 'enumerate' else 'the separation MILP'})"]
+    if "seconds" in local and "seconds" in dask:
+        text[0] += (f", the game took {local['seconds']:.1f} s from the joint plan to the "
+                    f"nucleolus on the local pool with 2 workers and {dask['seconds']:.1f} s on "
+                    f"Dask with 2 workers ({_x(data.get('dask_over_local'))}; "
+                    f"{_x(data.get('dask_over_local_with_startup'))} with the cluster's "
+                    f"{dask.get('startup_seconds') or 0.0:.1f} s start-up).")
+    else:
+        text[0] += f", only {', '.join(r['run'] for r in done)} finished."
+    counts = {r["run"]: _solved_counts(r) for r in done}
+    if len(done) > 1 and len(set(counts.values())) == 1:
+        text.append(f"Both runs {counts[first['run']]}.")
+    else:
+        text.append("; ".join(f"{run} {c}" for run, c in counts.items()) + ".")
+    same = data.get("identical")
+    tol = data.get("tolerance")
+    answers = (f"The sampled Shapley value ({data.get('samples')} permutations, seed 0), the "
+               "least core (epsilon and allocation) and the nucleolus are ")
+    if same is None:
+        text.append(answers + f"not compared: a run is missing an answer ({_largest(data)}).")
+    else:
+        text.append(answers + ("identical" if same else "**not identical**")
+                    + f" on the two pools to {_f(tol)} (1e-6 x max(1, |c(N)|); "
+                    f"{_largest(data)}).")
+    fallback = next((r["nucleolus"]["fallback"] for r in done
+                     if (r.get("nucleolus") or {}).get("fallback")), None)
+    if fallback:
+        text.append("The game has no imputation (c(N) > sum of c({i})): the prenucleolus "
+                    "is shown.")
+    return " ".join(text)
+
+
+def _reference_reading(ref: dict[str, Any]) -> str:
+    runs = {r["oracle"]: r for r in ref.get("runs") or []}
+    enum, milp = runs.get("enumerate", {}), runs.get("milp", {})
+    if "seconds" not in enum or "seconds" not in milp:
+        return "The two oracles did not both finish: see the table."
+    n = enum.get("members") or 0
+    agree = ref.get("agree")
+    verdict = ("agree" if agree else "do not agree" if agree is not None
+               else "are not compared (an answer is missing)")
+    return (f"On `{ref.get('alliance')}` ({n} members, {2**n - 1} coalitions), the "
+            f"separation MILP solved {milp.get('coalitions')} coalitions against "
+            f"{enum.get('coalitions')} by enumeration "
+            f"({_x(ref.get('milp_over_enumerate_coalitions'))}) and "
+            f"{milp.get('milps')} MILPs, and took {milp['seconds']:.1f} s against "
+            f"{enum['seconds']:.1f} s for the least core and the nucleolus "
+            f"({_x(ref.get('milp_over_enumerate_seconds'))}). Their least cores (epsilon and "
+            f"allocation) and nucleoli {verdict} to {_f(ref.get('tolerance'))} "
+            f"(1e-6 x max(1, |c(N)|); {_largest(ref)}).")
+
+
+def sharing_tables(res: dict[str, Any]) -> list[str]:
+    """Section 7: the cost game on the local pool and on Dask, and the reference."""
+    data = res.get("sharing") or {}
+    runs = {r["run"]: r for r in data.get("runs") or []}
+    steps = ("standalone", "shapley", "least_core", "nucleolus")
+    head = ["run", "pool", "workers", "cluster start-up s", "joint plan s",
+            "stand-alone & leave-one-out s", "Shapley s", "least core s", "nucleolus s",
+            "total s", "vs local-2", "coalitions solved (after each step)",
+            "separation MILPs (least core / nucleolus)", "LPs (least core / nucleolus)",
+            "epsilon", "nucleolus domain", "MILPs stopped at a limit",
+            "all proven & checked", "Shapley 95% half-width: max", "identical to local-2",
+            "load average (1 min) at start / end"]
+    body = []
+    local = runs.get("local-2", {})
+    for name, r in runs.items():
+        if "error" in r and "seconds" not in r:
+            body.append([name, r["executor"], str(r["workers"]), str(r["error"])[:80],
+                         *[""] * (len(head) - 4)])
+            continue
+        vs = ("" if name == "local-2" or "seconds" not in r or "seconds" not in local
+              else _x(r["seconds"] / local["seconds"]))
+        same = ("" if name == "local-2" else
+                "" if data.get("identical") is None else _met(bool(data["identical"])))
+        body.append([name, r["executor"], str(r["workers"]), _f(r.get("startup_seconds")),
+                     _f(r.get("grand_seconds")), *_sharing_steps(r), _f(r.get("seconds")), vs,
+                     _after(r, "coalitions", steps), *_rules_cells(r),
+                     _f((r.get("shapley") or {}).get("half_width_max")), same, _load(r)])
+    ref = data.get("reference") or {}
+    ref_head = ["oracle", "joint plan s", "least core s", "nucleolus s",
+                "least core + nucleolus s", "coalitions solved (after each step)",
+                "separation MILPs (least core / nucleolus)", "LPs (least core / nucleolus)",
+                "epsilon", "nucleolus domain", "MILPs stopped at a limit",
+                "all proven & checked", "agree", "load average (1 min) at start / end"]
+    ref_body = []
+    for r in ref.get("runs") or []:
+        if "error" in r and "seconds" not in r:
+            ref_body.append([r["oracle"], str(r["error"])[:80], *[""] * (len(ref_head) - 2)])
+            continue
+        ref_body.append([r["oracle"], _f(r.get("grand_seconds")),
+                         *_sharing_steps(r)[2:], _f(r.get("seconds")),
+                         _after(r, "coalitions", ("least_core", "nucleolus")),
+                         *_rules_cells(r),
+                         "" if ref.get("agree") is None else _met(bool(ref["agree"])),
+                         _load(r)])
+    versions = ", ".join(f"{k} {v}" for k, v in (data.get("versions") or {}).items())
+    return [f"### The game on the local pool and on Dask (`{data.get('alliance')}`)", "",
+            f"Versions: {versions}.", "", *_table(head, body),
+            _game_reading(data, runs), "",
+            "### Reference: enumeration against the separation MILP", "",
+            *_table(ref_head, ref_body), _reference_reading(ref), ""]
+
+
 def _floor_verdict(res: dict[str, Any]) -> str:
     ratios = [r["ours_over_floor"] for data in (res.get("build") or {}).values()
               for r in data["rows"]
@@ -855,4 +1004,23 @@ def render_markdown(res: dict[str, Any]) -> str:
                   "*rest s* = sweep s - case s sum / workers. Dask's overhead per case = "
                   "(Dask sweep s - local sweep s at 2 workers) / cases.", "",
                   *sweep_table(res)]
+    if (res.get("sharing") or {}).get("runs"):
+        lines += ["## 7. Burden sharing: the alliance's cost game", "",
+                  "The cost game c(S) of the alliance (`procure.sharing.alliance`): each "
+                  "coalition's own joint plan, like for like with the grand coalition, "
+                  "solved in a process of its own on a pool of the sweep engine with one "
+                  "solver thread and a 120 s limit. The same game is run twice, each in a "
+                  "fresh child process: on the local pool with 2 workers and on a Dask "
+                  "LocalCluster of 2 worker processes (started first, timed apart). Steps, "
+                  "in order: *joint plan* (building the game solves the grand coalition's "
+                  "joint plan), *stand-alone & leave-one-out* (c(N), every c({i}) and "
+                  "every c(N - i) in one batch), the *Shapley* value sampled by stratified "
+                  "permutations (seed 0), the *least core* and the *nucleolus* (the "
+                  "prenucleolus when the game has no imputation) by constraint generation, "
+                  "each most violated coalition found by enumeration up to 12 members and "
+                  "by the separation MILP beyond. Counts are cumulative; *total s* runs "
+                  "from the joint plan to the nucleolus. *all proven & checked*: every "
+                  "coalition's solve proven optimal and its plan accepted by the "
+                  "evaluator.", "",
+                  *sharing_tables(res)]
     return "\n".join(lines) + "\n"

@@ -16,7 +16,13 @@
 5. LP methods on the movement model's LP relaxation;
 6. a scenario sweep on the local pool (1 and 2 workers) and on a Dask LocalCluster
    (2 workers, its start-up timed apart), each run into a fresh folder; whether the
-   three cases tables are identical.
+   three cases tables are identical;
+7. burden sharing: the alliance's cost game (the sample alliance) on the local pool and
+   on a Dask LocalCluster (2 workers each): the joint plan, the stand-alone and
+   leave-one-out values, the sampled Shapley value, the least core and the nucleolus,
+   timed, and whether both pools give the same answers; and a generated alliance small
+   enough to enumerate, its least core and nucleolus by enumeration and by the
+   separation MILP (:mod:`benchmarks.sharing`).
 
 Results go to ``results.json`` (everything) and ``RESULTS.md`` (tables and
 findings) in ``out_dir``; both are written atomically at the end. Each section's
@@ -45,6 +51,16 @@ from benchmarks.library import available_backends, backend_version
 from benchmarks.lp_methods import METHODS
 from benchmarks.measure import run_child
 from benchmarks.report import measured_entries, render_markdown
+from benchmarks.sharing import (
+    ORACLES,
+    PLANS,
+    REFERENCE_TIMEOUT,
+    alliance_label,
+    compare_reference,
+    compare_runs,
+)
+from benchmarks.sharing import RUNS as SHARING_RUNS
+from benchmarks.sharing import TIMEOUT as SHARING_TIMEOUT
 from benchmarks.sweeps import CASES_FILE, RUNS, TIMEOUT, compare_cases, summary
 from benchmarks.targets import SCALING_FROM_NNZ
 
@@ -279,6 +295,53 @@ def sweep_runs(profile: Profile, log: Log) -> dict[str, Any]:
             "versions": _versions(("dask", "distributed", "pandas", "pyarrow"))}
 
 
+def _steps(r: dict[str, Any]) -> str:
+    """A game run's steps in one log line: seconds each, then the coalitions solved."""
+    if "error" in r:
+        return str(r["error"])
+    parts = [f"grand {r['grand_seconds']:.1f} s"]
+    for step in ("standalone", "shapley", "least_core", "nucleolus"):
+        if step in r:
+            parts.append(f"{step} " + (f"error ({r[step]['error']})" if "error" in r[step]
+                                       else f"{r[step]['seconds']:.1f} s"))
+    return (", ".join(parts) + f"; {r.get('coalitions')} coalitions, {r.get('milps')} "
+            "separation MILPs")
+
+
+def sharing_runs(profile: Profile, log: Log) -> dict[str, Any]:
+    """The alliance's cost game on the local pool and on Dask (2 workers each), each in
+    a child; whether their answers are identical and Dask's time over the local pool's.
+    Then the reference: a generated alliance's least core and nucleolus by enumeration
+    and by the separation MILP, each in a child; whether they agree and the ratios."""
+    plan = PLANS.get(profile.name)
+    if plan is None:
+        return {}
+    alliance = plan.alliance if isinstance(plan.alliance, str) else list(plan.alliance)
+    runs: dict[str, dict[str, Any]] = {}
+    for name, executor, workers in SHARING_RUNS:
+        r = run_child({"task": "sharing", "alliance": alliance, "seed": plan.alliance_seed,
+                       "executor": executor, "workers": workers, "samples": plan.samples},
+                      timeout=SHARING_TIMEOUT)
+        r.update({"run": name, "executor": executor, "workers": workers})
+        startup = r.get("startup_seconds")
+        log(f"sharing {name}: {_steps(r)}"
+            + ("" if startup is None else f"; after {startup:.1f} s start-up"))
+        runs[name] = r
+    reference: dict[str, dict[str, Any]] = {}
+    for oracle in ORACLES:
+        r = run_child({"task": "sharing-reference", "params": list(plan.reference),
+                       "seed": plan.reference_seed, "oracle": oracle, "workers": 2},
+                      timeout=REFERENCE_TIMEOUT)
+        r.update({"oracle": oracle})
+        log(f"sharing reference {oracle}: {_steps(r)}")
+        reference[oracle] = r
+    return {"alliance": alliance_label(plan.alliance, plan.alliance_seed),
+            "samples": plan.samples, "runs": list(runs.values()), **compare_runs(runs),
+            "reference": {"alliance": alliance_label(plan.reference, plan.reference_seed),
+                          "runs": list(reference.values()), **compare_reference(reference)},
+            "versions": _versions(("dask", "distributed"))}
+
+
 SECTIONS: dict[str, Callable[[Profile, Log], Any]] = {
     "build": build_sweep,
     "solve": backend_matrix,
@@ -287,6 +350,7 @@ SECTIONS: dict[str, Callable[[Profile, Log], Any]] = {
     "hard": hard_rows,
     "lp": lp_rows,
     "sweep": sweep_runs,
+    "sharing": sharing_runs,
 }
 
 
@@ -308,6 +372,9 @@ def run_suite(profile_name: str, out_dir: Path, *, sections: tuple[str, ...] | N
     if "sweep" in chosen and (profile.sweep is None or not (SWEEPS / profile.sweep).is_file()):
         log(f"no sweep spec {SWEEPS / str(profile.sweep)}: skipping ['sweep']")
         chosen = tuple(s for s in chosen if s != "sweep")
+    if "sharing" in chosen and profile.name not in PLANS:
+        log(f"no burden-sharing plan for the profile {profile.name}: skipping ['sharing']")
+        chosen = tuple(s for s in chosen if s != "sharing")
     t0 = time.perf_counter()
     started = _now()
     results: dict[str, Any] = {

@@ -38,7 +38,8 @@ from benchmarks.references import (  # noqa: E402
     pulp_data,
     pulp_handoff,
 )
-from benchmarks.report import geomean, render_markdown, why_missed  # noqa: E402
+from benchmarks.report import geomean, render_markdown, sharing_tables, why_missed  # noqa: E402
+from benchmarks.sharing import compare_reference, compare_runs  # noqa: E402
 from benchmarks.suite import fit_exponent, merge_results, run_suite  # noqa: E402
 from benchmarks.sweeps import compare_cases  # noqa: E402
 from benchmarks.targets import SWEEP_SPEEDUP_MIN  # noqa: E402
@@ -58,7 +59,8 @@ def test_smoke_writes_both_files(smoke: tuple[Path, dict[str, Any]]) -> None:
     md = (out / "RESULTS.md").read_text()
     assert md == render_markdown(on_disk)
     for heading in ("## Targets", "## 1. Build", "## 2. Backends side by side",
-                    "## 5. LP relaxation", "## 6. Sweeps: cases per minute, local pool and Dask"):
+                    "## 5. LP relaxation", "## 6. Sweeps: cases per minute, local pool and Dask",
+                    "## 7. Burden sharing: the alliance's cost game"):
         assert heading in md
     assert "When each section was measured" not in md  # one run
     assert set(on_disk["measured"]) == set(on_disk["sections"])
@@ -135,6 +137,89 @@ def test_smoke_sweep_runs_on_the_local_pool_and_dask(
     assert f"2 local workers >= {SWEEP_SPEEDUP_MIN:g}x the cases per minute" in md
     assert "| dask-2 | dask | 2 |" in md
     assert "The three cases tables are identical" in md
+
+
+def test_smoke_sharing_runs_on_the_local_pool_and_dask(
+        smoke: tuple[Path, dict[str, Any]]) -> None:
+    out, results = smoke
+    data = results["sharing"]
+    assert data["alliance"] == "generate_alliance(4, 2, 1, 3, seed=1)"
+    runs = {r["run"]: r for r in data["runs"]}
+    assert list(runs) == ["local-2", "dask-2"]
+    steps = ("standalone", "shapley", "least_core", "nucleolus")
+    for r in runs.values():
+        assert "error" not in r, r
+        assert all("error" not in r[step] and r[step]["seconds"] >= 0 for step in steps), r
+        assert r["members"] == 4 and r["oracle"] == "enumerate"
+        # the batch: c(N), 4 alone, 4 leave-one-out; enumeration then solves every one
+        assert r["standalone"]["coalitions"] == 9 and r["coalitions"] == 2**4 - 1
+        assert r["all_exact_checked"] is True and r["unproven"] == 0 and r["gaps"] == []
+        assert r["shapley"]["samples"] == 2 and len(r["shapley"]["value"]) == 4
+        assert sum(r["shapley"]["value"]) == pytest.approx(r["grand_cost"])
+        assert sum(r["nucleolus"]["allocation"]) == pytest.approx(r["grand_cost"])
+        assert r["seconds"] >= sum(r[step]["seconds"] for step in steps)
+        assert len(r["load_average"]) == len(r["load_average_end"]) == 3
+    assert runs["local-2"]["startup_seconds"] is None
+    assert runs["dask-2"]["startup_seconds"] > 0
+    assert data["identical"] is True
+    assert data["dask_over_local"] == pytest.approx(runs["dask-2"]["seconds"]
+                                                    / runs["local-2"]["seconds"])
+    ref = data["reference"]
+    by_oracle = {r["oracle"]: r for r in ref["runs"]}
+    assert list(by_oracle) == ["enumerate", "milp"]
+    assert by_oracle["enumerate"]["coalitions"] == 2**4 - 1
+    assert by_oracle["milp"]["milps"] > 0 and by_oracle["enumerate"]["milps"] == 0
+    assert ref["agree"] is True
+    assert ref["milp_over_enumerate_coalitions"] == pytest.approx(
+        by_oracle["milp"]["coalitions"] / 15)
+    assert results["measured"]["sharing"]["profile"] == "smoke"
+    md = (out / "RESULTS.md").read_text()
+    assert "| dask-2 | dask | 2 |" in md and "| milp |" in md
+    assert "are identical on the two pools" in md
+    assert "Their least cores (epsilon and allocation) and nucleoli agree" in md
+
+
+def _game_run(run: str, allocation: list[float], **extra: Any) -> dict[str, Any]:
+    step = {"seconds": 1.0, "coalitions": 3, "milps": 0, "gaps": []}
+    return {"run": run, "executor": run.split("-")[0], "workers": 2, "seconds": 4.0,
+            "grand_seconds": 0.5, "members": 2, "oracle": "enumerate", "grand_cost": 10.0,
+            "coalitions": 3, "milps": 0, "gaps": [], "unproven": 0,
+            "all_exact_checked": True, "standalone": step,
+            "shapley": {**step, "value": [4.0, 6.0], "half_width_max": 0.0},
+            "least_core": {**step, "epsilon": -1.0, "allocation": [4.0, 6.0],
+                           "lp_solves": 1},
+            "nucleolus": {**step, "allocation": allocation, "levels": [-1.0],
+                          "lp_solves": 1, "domain": "preimputation",
+                          "fallback": "the game has no imputation"},
+            "load_average": [1.0, 1.0, 1.0], "load_average_end": [1.0, 1.0, 1.0], **extra}
+
+
+def test_sharing_report_names_differences_errors_and_the_prenucleolus() -> None:
+    local = _game_run("local-2", [4.0, 6.0])
+    dask = _game_run("dask-2", [4.5, 5.5], startup_seconds=1.0, seconds=6.0)
+    runs = {"local-2": local, "dask-2": dask}
+    data = {"alliance": "a.yaml", "samples": 2, "runs": [local, dask], **compare_runs(runs),
+            "reference": {"alliance": "g", "runs": [
+                {**_game_run("local-2", [4.0, 6.0]), "oracle": "enumerate"},
+                {"oracle": "milp", "error": "no result within 3600 s"}]}}
+    assert data["identical"] is False and data["differences"]["nucleolus.allocation"] == 0.5
+    assert data["dask_over_local"] == pytest.approx(1.5)
+    assert data["dask_over_local_with_startup"] == pytest.approx(7.0 / 4.0)
+    data["reference"].update(compare_reference({r["oracle"]: r
+                                                for r in data["reference"]["runs"]}))
+    assert data["reference"]["agree"] is None
+    text = "\n".join(sharing_tables({"sharing": data}))
+    assert "**not identical**" in text and "in `nucleolus.allocation`" in text
+    assert "the prenucleolus is shown" in text and "| preimputation |" in text
+    assert "| milp | no result within 3600 s |" in text
+    assert "The two oracles did not both finish" in text
+    dask_error = {"run": "dask-2", "executor": "dask", "workers": 2, "error": "exit code 1"}
+    runs = {"local-2": local, "dask-2": dask_error}
+    data = {**data, "runs": [local, dask_error], **compare_runs(runs)}
+    assert data["identical"] is None and data["dask_over_local"] is None
+    text = "\n".join(sharing_tables({"sharing": data}))
+    assert "| dask-2 | dask | 2 | exit code 1 |" in text
+    assert "not compared: a run is missing an answer" in text
 
 
 def test_compare_cases_names_what_differs(tmp_path: Path) -> None:
