@@ -85,7 +85,7 @@ class SharingPlan:
 PLANS: dict[str, SharingPlan] = {
     "smoke": SharingPlan((4, 2, 1, 3), 1, 2, (4, 2, 1, 3), 1),
     "quick": SharingPlan("sample", 0, 2, (10, 3, 2, 5), 3),
-    "full": SharingPlan("sample", 0, 20, (10, 3, 2, 5), 3),
+    "full": SharingPlan("sample", 0, 2, (10, 3, 2, 5), 3),
 }
 """The plan of each profile (by name); a profile without one skips the section."""
 
