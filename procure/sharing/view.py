@@ -218,9 +218,8 @@ def share_alliance(scenario: Scenario, *, rule: Rule = "shapley",
         raise ValueError(f"the {rule} rule has no allocation here (no member gives "
                          f"{'a GDP' if rule == 'gdp' else 'units'})")
     eps = RATIONAL_TOL * max(1.0, abs(total))
-    uncertainty = _uncertainty(game)
     blocking = [game.most_blocking(x, i) for i in range(n)]  # block_i of (30)
-    uncertainty = _uncertainty(game)  # the blocking checks may have met limits too
+    uncertainty = _uncertainty(game)  # after the blocking checks (they may meet limits too)
     saving = alone - x
     benefit = saving / saving.sum() if saving.sum() > 0 else np.full(n, np.nan)
     cost_share = x / total if total else np.full(n, np.nan)
