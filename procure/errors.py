@@ -140,6 +140,24 @@ class GameError(ScenarioError):
         self.args = (f"{head}: {shown}{more}",)
 
 
+class WorkbookError(ScenarioError):
+    """A scenario workbook (``.xlsx``) cannot be read (not a workbook, an unknown or
+    missing sheet, an unknown or repeated column, a cell of the wrong kind) or its content
+    is invalid. Each problem names the sheet, row and column it comes from
+    (``sheet 'programs', row 7, column 'unit_cost'``) and quotes the value; the message is
+    one line (the first problems, then how many more)."""
+
+    SHOWN = 5
+
+    def __init__(self, problems: Sequence[Problem], source: str | None = None) -> None:
+        super().__init__(problems, source)
+        head = f"invalid workbook {source}" if source else "invalid workbook"
+        shown = "; ".join(_cap_line(str(p)) for p in self.problems[: self.SHOWN])
+        more = (f"; ... and {len(self.problems) - self.SHOWN} more"
+                if len(self.problems) > self.SHOWN else "")
+        self.args = (f"{head}: {shown}{more}",)
+
+
 class ModelRangeError(ScenarioError):
     """A scenario passed validation, but the model built from it holds a coefficient no
     solver can take (beyond HiGHS's own limits: refused, dropped or read as infinite;

@@ -174,6 +174,55 @@ class SolveOutcome:
     stopped_by: Stop = Stop.NONE
 
 
+class Side(StrEnum):
+    """Which bound of a row or column takes part in a conflict."""
+
+    LOWER = "lower"
+    UPPER = "upper"
+    BOTH = "both"  # an equality row, or a fixed column
+
+
+@dataclass(frozen=True)
+class Iis:
+    """An irreducible infeasible subsystem (IIS) of a model's LP relaxation: rows and
+    column bounds that together admit no solution, while dropping any one of them leaves
+    a system that has one. ``row_sides[i]`` says which bound of ``rows[i]`` takes part
+    (likewise for columns); a column bound not listed is not part of the conflict."""
+
+    rows: IntArray
+    row_sides: tuple[Side, ...]
+    cols: IntArray
+    col_sides: tuple[Side, ...]
+    solver: str
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Sensitivity:
+    """An optimal LP solution with its duals and ranging (a model with integer columns is
+    read as its LP relaxation; fix them first to get the duals around a MIP plan).
+
+    For a minimisation, ``row_dual[i]`` = d objective / d (active bound of row i): what one
+    more unit of the row's right-hand side changes in the objective (negative: it saves).
+    It holds while the active bound stays in ``[rhs_low[i], rhs_high[i]]`` (the range over
+    which the optimal basis stays optimal; a row whose dual is 0 keeps it while its bound
+    stays on the far side of its activity). ``reduced_cost[j]`` is column j's reduced
+    cost; ``cost_low[j], cost_high[j]``: the range of its objective coefficient over
+    which the solution stays optimal."""
+
+    objective: float
+    x: FloatArray
+    row_activity: FloatArray
+    row_dual: FloatArray
+    rhs_low: FloatArray
+    rhs_high: FloatArray
+    reduced_cost: FloatArray
+    cost_low: FloatArray
+    cost_high: FloatArray
+    solver: str
+    seconds: float
+
+
 def failure(status: Status, seconds: float, solver: str, version: str, message: str,
             *, bound: float | None = None) -> SolveOutcome:
     """An outcome without a solution: ``infeasible``, ``unbounded``, ``limit`` (with the
@@ -314,6 +363,20 @@ class Backend(ABC):
     def lp_session(self, model: ModelArrays, options: SolveOptions) -> LpSession:
         """The LP relaxation of ``model``, to be re-solved under changing column bounds."""
         return LpSession(self, model, options)
+
+    def iis(self, model: ModelArrays, options: SolveOptions) -> Iis | None:
+        """An irreducible infeasible subsystem of ``model``'s LP relaxation, or ``None``
+        when that LP is feasible (a MIP infeasible only through integrality has none
+        here: :mod:`procure.explain.elastic` filters it). Only on backends with
+        ``capabilities.iis``; raises :class:`NotImplementedError` otherwise, and
+        :class:`RuntimeError` when the solver fails or stops at a limit."""
+        raise NotImplementedError(f"{self.name} does not compute an IIS")
+
+    def sensitivity(self, model: ModelArrays, options: SolveOptions) -> Sensitivity | None:
+        """The optimum of ``model``'s LP relaxation with duals and ranging, or ``None``
+        when it is not solved to optimality (infeasible, unbounded, a limit). Only on
+        backends with ``capabilities.ranging``; :class:`NotImplementedError` otherwise."""
+        raise NotImplementedError(f"{self.name} does not compute ranging")
 
     def check_options(self, options: SolveOptions) -> str | None:
         """Why this backend refuses ``options`` (e.g. an unknown solver option), or

@@ -18,8 +18,11 @@ import numpy as np
 from procure.backends.base import (
     Backend,
     Capabilities,
+    Iis,
     IncumbentCallback,
     LpSession,
+    Sensitivity,
+    Side,
     SolveOptions,
     SolveOutcome,
     Status,
@@ -67,7 +70,7 @@ class HighsBackend(Backend):
 
     name = "highs"
     capabilities = Capabilities(mip=True, continuous=True, duals=True, warm_start=True,
-                                lp_session=True, incumbents=True)
+                                lp_session=True, incumbents=True, iis=True, ranging=True)
     distribution = probe = "highspy"
 
     def solve(self, model: ModelArrays, options: SolveOptions, *,
@@ -117,6 +120,81 @@ class HighsBackend(Backend):
 
     def lp_session(self, model: ModelArrays, options: SolveOptions) -> LpSession:
         return HighsLpSession(self, model, options)
+
+    def _relaxation(self, model: ModelArrays, options: SolveOptions) -> Any:
+        """A configured HiGHS holding ``model``'s LP relaxation."""
+        h = configured_highs(options)
+        pass_arrays(h, replace(model, integrality=np.zeros_like(model.integrality)))
+        return h
+
+    def iis(self, model: ModelArrays, options: SolveOptions) -> Iis | None:
+        """HiGHS' IIS (``getIis``, working from highspy 1.13) of the LP relaxation: the
+        strategy "from the LP, irreducible" (``iis_strategy`` = 2 + 4): a deletion filter
+        on the rows and bounds of the infeasible LP's dual ray."""
+        import highspy
+
+        t0 = time.perf_counter()
+        h = self._relaxation(model, options)
+        h.setOptionValue("iis_strategy", int(highspy.IisStrategy.kIisStrategyFromLp)
+                         | int(highspy.IisStrategy.kIisStrategyIrreducible))
+        h.run()
+        status = h.getModelStatus()
+        ms = highspy.HighsModelStatus
+        if status == ms.kUnboundedOrInfeasible:
+            h.setOptionValue("presolve", "off")
+            h.run()
+            status = h.getModelStatus()
+        if status in (ms.kOptimal, ms.kUnbounded, ms.kModelEmpty):
+            return None
+        if status != ms.kInfeasible:
+            raise RuntimeError(f"HiGHS could not decide the LP: {h.modelStatusToString(status)}")
+        code, iis = h.getIis()
+        if code != highspy.HighsStatus.kOk or not iis.valid_:
+            raise RuntimeError("HiGHS did not return an IIS")
+        sides = {2: Side.LOWER, 3: Side.UPPER, 4: Side.BOTH}
+        rows = [(int(i), sides[int(b)]) for i, b in zip(iis.row_index_, iis.row_bound_,
+                                                         strict=True) if int(b) in sides]
+        cols = [(int(j), sides[int(b)]) for j, b in zip(iis.col_index_, iis.col_bound_,
+                                                         strict=True) if int(b) in sides]
+        return Iis(np.array([r for r, _ in rows], dtype=np.int64), tuple(s for _, s in rows),
+                   np.array([c for c, _ in cols], dtype=np.int64), tuple(s for _, s in cols),
+                   self.name, time.perf_counter() - t0)
+
+    def sensitivity(self, model: ModelArrays, options: SolveOptions) -> Sensitivity | None:
+        """Duals and ranging of the LP relaxation (``getRanging``). HiGHS ranges the
+        bounds of nonbasic rows; for a basic row (dual 0) the range is where its bound
+        may move without becoming active: [activity, inf) for an upper bound,
+        (-inf, activity] for a lower one."""
+        import highspy
+
+        t0 = time.perf_counter()
+        h = self._relaxation(model, options)
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        sol = h.getSolution()
+        dual = np.asarray(sol.row_dual, dtype=np.float64)
+        act = np.asarray(sol.row_value, dtype=np.float64)
+        code, rng = h.getRanging()
+        if code != highspy.HighsStatus.kOk or not rng.valid:
+            return None
+        low = np.asarray(rng.row_bound_dn.value_, dtype=np.float64)
+        high = np.asarray(rng.row_bound_up.value_, dtype=np.float64)
+        basic = np.abs(dual) <= 1e-9
+        at_upper = np.abs(act - model.row_upper) <= 1e-9 * np.maximum(1.0, np.abs(act))
+        # a basic row keeps dual 0 while its bound stays beyond its activity
+        upper_side = basic & np.isfinite(model.row_upper) & ~(
+            np.isfinite(model.row_lower) & ~at_upper)
+        low = np.where(basic, np.where(upper_side, act, -np.inf), low)
+        high = np.where(basic, np.where(upper_side, np.inf, act), high)
+        return Sensitivity(
+            objective=float(h.getInfo().objective_function_value),
+            x=np.asarray(sol.col_value, dtype=np.float64), row_activity=act, row_dual=dual,
+            rhs_low=low, rhs_high=high,
+            reduced_cost=np.asarray(sol.col_dual, dtype=np.float64),
+            cost_low=np.asarray(rng.col_cost_dn.value_, dtype=np.float64)[:model.num_cols],
+            cost_high=np.asarray(rng.col_cost_up.value_, dtype=np.float64)[:model.num_cols],
+            solver=self.name, seconds=time.perf_counter() - t0)
 
     def _outcome(self, h: Any, model: ModelArrays, status: Any, seconds: float) -> SolveOutcome:
         import highspy

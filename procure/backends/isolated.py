@@ -31,8 +31,10 @@ import numpy as np
 
 from procure.backends.base import (
     Backend,
+    Iis,
     IncumbentCallback,
     LpSession,
+    Sensitivity,
     SolveOptions,
     SolveOutcome,
     Status,
@@ -145,6 +147,12 @@ class Isolated(Backend):
 
     def lp_session(self, model: ModelArrays, options: SolveOptions) -> LpSession:
         return self.inner.lp_session(model, options)
+
+    def iis(self, model: ModelArrays, options: SolveOptions) -> Iis | None:
+        return self.inner.iis(model, options)  # an LP: in this process, like lp_session
+
+    def sensitivity(self, model: ModelArrays, options: SolveOptions) -> Sensitivity | None:
+        return self.inner.sensitivity(model, options)
 
     def solve(self, model: ModelArrays, options: SolveOptions, *,
               start: FloatArray | None = None,

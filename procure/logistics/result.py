@@ -83,6 +83,18 @@ CLOSURE = TableSpec("closure", "one movement requirement: on time, late, short",
     Column("short", ITEM_UNITS, "units not delivered by RDD"),
     Column("max_days_late", "days", "latest delivery's days after LAD (0: none late)"),
     Column("status", "-", "on time, late or short"),
+    Column("destination", "-", "location it must reach (its theatre)"),
+    Column("ead", DAY, "earliest arrival day"),
+    Column("lad", DAY, "latest arrival day (on time up to it)"),
+    Column("rdd", DAY, "required delivery day (late up to it, short after)"),
+))
+LOCATIONS = TableSpec("locations", "one location of the network: where it is", (
+    Column("location", "-", "location id"),
+    Column("name", "-", "its name (empty when not given)"),
+    Column("kind", "-", "depot, airbase, seaport, railhead or theatre"),
+    Column("host", "-", "host nation"),
+    Column("lat", "degrees north", "latitude (WGS 84)"),
+    Column("lon", "degrees east", "longitude (WGS 84)"),
 ))
 UTILISATION = TableSpec("utilisation", "one capacity on one day: used and available", (
     Column("resource", "-", "link (origin->destination), location, or fleet id"),
@@ -99,12 +111,18 @@ BOTTLENECKS = TableSpec("bottlenecks", "one capacity the plan uses fully on some
     Column("peak_use", "see unit", "largest daily use"),
     Column("capacity", "see unit", "its capacity"),
     Column("unit", "-", "unit of peak_use and capacity"),
-    Column("shadow_price", "objective units per unit of capacity",
-           "decrease of the objective (money plus weighted lateness and shortfall "
-           "penalties, models/logistics.md section 5) per extra unit of this capacity, "
-           "largest over its binding days; 0: busy but not limiting"),
+    Column("value_money", f"{CURRENCY} per unit of capacity",
+           "money saved per extra unit of this capacity with lateness and shortfall held "
+           "at the plan's (models/logistics.md section 11, (E4) of models/explain.md), "
+           "largest over its binding days"),
+    Column("value_service", "penalty units per unit of capacity",
+           "fall of the lateness and shortfall penalty (priority-weighted ton-days late "
+           "and tons short, at the scenario's penalty rates: not money) per extra unit of "
+           "this capacity, whatever the extra movement costs ((E5)), largest over its "
+           "binding days; both 0: busy but not limiting"),
 ))
-SPECS = (MOVES, SORTIES, DRAWS, DELIVERIES, CLOSURE, UTILISATION, BOTTLENECKS)
+SPECS = (MOVES, SORTIES, DRAWS, DELIVERIES, CLOSURE, UTILISATION, BOTTLENECKS,
+         LOCATIONS)
 
 METRIC_UNITS: dict[str, str] = {
     "cost": CURRENCY, "transport_cost": CURRENCY, "draw_cost": CURRENCY,
@@ -119,10 +137,12 @@ def _with_units(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def bottlenecks(evaluation: MovementEvaluation, prices: Mapping[tuple[str, str], float],
+def bottlenecks(evaluation: MovementEvaluation,
+                prices: Mapping[tuple[str, str], tuple[float, float]],
                 threshold: float = 0.999) -> pd.DataFrame:
     """Capacities the plan runs at (>= ``threshold`` of capacity): on how many days, and
-    by how much the objective would fall per extra unit of capacity (``shadow_price``,
+    what one more unit of it is worth, in money and in service (``value_money``,
+    ``value_service``,
     0 when more of it would not help this plan); dearest first."""
     u = evaluation.utilisation
     u = u[np.isfinite(u.capacity.astype(float)) & (u.used >= threshold * u.capacity)
@@ -133,31 +153,64 @@ def bottlenecks(evaluation: MovementEvaluation, prices: Mapping[tuple[str, str],
                                             peak_use=("used", "max"),
                                             capacity=("capacity", "max")).reset_index()
     g["unit"] = [KIND_UNITS.get(str(k), "") for k in g["kind"]]
-    g["shadow_price"] = [float(prices.get((r, k), 0.0))
-                         for r, k in zip(g.resource, g.kind, strict=True)]
-    out: pd.DataFrame = g.sort_values(["shadow_price", "days_at_capacity", "peak_use"],
+    values = [prices.get((r, k), (0.0, 0.0)) for r, k in zip(g.resource, g.kind, strict=True)]
+    g["value_money"] = [float(v[0]) for v in values]
+    g["value_service"] = [float(v[1]) for v in values]
+    out: pd.DataFrame = g.sort_values(["value_service", "value_money", "days_at_capacity",
+                                       "peak_use"],
                                       ascending=False, ignore_index=True)
     return out[BOTTLENECKS.names]
 
 
 def tables(scenario: Scenario, plan: MovementPlan | None,
            evaluation: MovementEvaluation | None,
-           prices: Mapping[tuple[str, str], float]) -> dict[str, pd.DataFrame]:
+           prices: Mapping[tuple[str, str], tuple[float, float]]) -> dict[str, pd.DataFrame]:
     """moves, sorties, draws, deliveries, closure, utilisation, bottlenecks (empty
-    without a plan)."""
+    without a plan), and locations (the network's coordinates, which a report's map
+    draws: always filled)."""
     cur = scenario.currency
+    locs = LOCATIONS.frame(locations(scenario), cur)
     if plan is None or evaluation is None:
-        return {spec.name: spec.frame(None, cur) for spec in SPECS}
+        return {**{spec.name: spec.frame(None, cur) for spec in SPECS}, "locations": locs}
     frames = plan.frames(scenario)
     return {
         "moves": MOVES.frame(frames["moves"], cur),
         "sorties": SORTIES.frame(frames["sorties"], cur),
         "draws": DRAWS.frame(frames["draws"], cur),
         "deliveries": DELIVERIES.frame(frames["deliveries"], cur),
-        "closure": CLOSURE.frame(evaluation.closure.copy(), cur),
+        "closure": CLOSURE.frame(closure(scenario, evaluation), cur),
         "utilisation": UTILISATION.frame(_with_units(evaluation.utilisation), cur),
         "bottlenecks": BOTTLENECKS.frame(bottlenecks(evaluation, prices), cur),
+        "locations": locs,
     }
+
+
+def closure(scenario: Scenario, evaluation: MovementEvaluation) -> pd.DataFrame:
+    """The evaluator's closure per requirement, with the requirement's destination and
+    arrival window (what a closure curve by day and theatre needs)."""
+    out = evaluation.closure.copy()
+    lg = scenario.logistics
+    moves = {m.id: m for m in lg.movements} if lg is not None else {}
+    ids = out["movement"].astype(str).tolist()
+    out["destination"] = [moves[i].destination for i in ids]
+    for day in ("ead", "lad", "rdd"):
+        out[day] = np.array([getattr(moves[i], day) for i in ids], dtype=np.int64)
+    return out
+
+
+def locations(scenario: Scenario) -> pd.DataFrame | None:
+    """One row per location of the scenario's network (None: no logistics)."""
+    lg = scenario.logistics
+    if lg is None:
+        return None
+    return pd.DataFrame({
+        "location": [loc.id for loc in lg.locations],
+        "name": [loc.name for loc in lg.locations],
+        "kind": [loc.kind for loc in lg.locations],
+        "host": [loc.host for loc in lg.locations],
+        "lat": np.array([loc.lat for loc in lg.locations], dtype=np.float64),
+        "lon": np.array([loc.lon for loc in lg.locations], dtype=np.float64),
+    })
 
 
 def metrics(evaluation: MovementEvaluation | None) -> dict[str, float | None]:

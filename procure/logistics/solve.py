@@ -52,27 +52,37 @@ def lp_method(model: ModelArrays, *, duals: bool = False) -> dict[str, Any]:
 
 
 def shadow_prices(mm: Formulation, x: FloatArray, backend: Backend,
-                  options: SolveOptions) -> dict[tuple[str, str], float]:
+                  options: SolveOptions) -> dict[tuple[str, str], tuple[float, float]]:
     """Marginal value of one more unit of each capacity (ton/day, vehicle, landing...),
-    in objective units, the largest over the days it binds: the row duals of the LP
-    around the plan, where flows are re-optimised and sorties may be added to the
-    plan's (fractionally) but not removed. An approximation: a whole extra sortie may
-    be worth more or less than the linear estimate. ``backend`` must give duals."""
+    the largest over the days it binds, as (money, service): the row duals of the two
+    LPs around the plan of :func:`procure.explain.marginal.around_plan` ((E4): money at
+    the plan's lateness and shortfall; (E5): the lateness and shortfall penalty at the
+    plan's money), where flows are re-optimised and sorties may be added to the plan's
+    (fractionally) but not removed. A linear estimate: a whole extra sortie may be worth
+    more or less. ``backend`` must compute ranging (section 11)."""
+    from procure.explain.marginal import around_plan
+
     m = mm.model
-    lower, upper = m.col_lower.copy(), m.col_upper.copy()
-    lower[m.integrality] = np.round(x[m.integrality])
-    lp = replace(m, col_lower=lower, col_upper=upper,
-                 integrality=np.zeros_like(m.integrality))
-    out = backend.solve(lp, options.with_solver_options("highs", **lp_method(lp, duals=True)))
-    if out.row_duals is None:  # not solved to optimality within the limit: no prices
+    penalty = np.zeros(m.num_cols, dtype=np.bool_)
+    for name in ("deliver", "short"):
+        penalty[m.block(name).index] = True
+    lp_options = options.with_solver_options("highs", **lp_method(m, duals=True))
+    around = around_plan(m, x, fixed=np.zeros(m.num_cols, dtype=np.bool_), penalty=penalty,
+                         backend=backend, options=lp_options, lower_only=m.integrality)
+    if around.money is None and around.service is None:  # not solved within the limit
         return {}
-    prices: dict[tuple[str, str], float] = {}
+    zero = np.zeros(m.num_rows)
+    money = -around.money.row_dual if around.money is not None else zero
+    service = -around.service.row_dual if around.service is not None else zero
+    prices: dict[tuple[str, str], tuple[float, float]] = {}
     for fam in mm.capacities:
-        duals = -out.row_duals[fam.first_row:fam.first_row + len(fam.resource)]
-        for res, value in zip(fam.resource, duals.tolist(), strict=True):
-            if value > 1e-9:
+        rows = slice(fam.first_row, fam.first_row + len(fam.resource))
+        for res, vm, vs in zip(fam.resource, money[rows].tolist(), service[rows].tolist(),
+                               strict=True):
+            if vm > 1e-9 or vs > 1e-9:
                 key = (res, fam.kind)
-                prices[key] = max(prices.get(key, 0.0), value)
+                old = prices.get(key, (0.0, 0.0))
+                prices[key] = (max(old[0], max(vm, 0.0)), max(old[1], max(vs, 0.0)))
     return prices
 
 
@@ -152,15 +162,15 @@ class MovementModel(RunModel[Compiled, Formulation, MovementPlan, MovementEvalua
         run's when it has them), within the time the solve left."""
         if not self.prices:
             return {}, ()
-        backend = pick_backend("duals", prefer=context.backend.name)
+        backend = pick_backend("ranging", prefer=context.backend.name)
         if backend is None:
-            return {}, ("no shadow prices: no installed solver gives LP duals",)
+            return {}, ("no shadow prices: no installed solver gives LP duals and ranging",)
         if context.budget.expired:
             return {}, ("no shadow prices: the time limit was used up by the solve",)
         notes: tuple[str, ...] = ()
         if backend.name != context.backend.name:
             notes = (f"shadow prices from {backend.name}: {context.backend.name} gives no "
-                     "LP duals",)
+                     "LP ranging",)
         prices = shadow_prices(formulation, x, backend, context.options_within(None))
         return {"prices": prices}, notes
 

@@ -61,6 +61,15 @@ class FormulationOptions:
     # "relaxed", the relaxation (7b') of section 7.3 that every plan with exact shares
     # satisfies, whatever members buy (the separation MILP of models/sharing.md 11.3)
     proportional_shares: Literal["tiered", "relaxed"] = "tiered"
+    # x_{k,t} <= Cap_p as a column bound too (it is also in (3a)); off: capacity lives in
+    # the (3a)/(3b) rows alone, so every rule of the scenario is a set of rows a conflict
+    # can name (models/explain.md)
+    capacity_bounds: bool = True
+    # (13a) programs (ids) the plan must launch; (13b) (program, member) pairs: the member
+    # must buy from the program (section 13.2, the "why not program P?" question of
+    # procure.explain.prices). Forced plans are ordinary plans: the evaluator needs nothing
+    force_launch: tuple[str, ...] = ()
+    force_join: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -768,6 +777,44 @@ class _Builder:
         ])
         self.m.add_constraints(name, n_rows, rows, cols, vals, lower=0.0)
 
+    # -- (13) forced programs (section 13.2) ----------------------------------------------
+    def forced(self) -> IntArray:
+        """(13a) sum_{l: p(l) = p} z_l >= 1 for each program p in ``force_launch``;
+        (13b) sum_{k: p(k) = p, m(k) = m} sum_t x_{k,t} >= q_k for each (p, m) in
+        ``force_join``, q_k the (6b) minimum purchase (min(1, R_k) whole units, 1e-3 R_k
+        divisible): m joins p's launch, which (2a) opens. A sum over no column (p has no
+        launch, or m may not buy from p) is a row no plan meets: the forced model is then
+        infeasible, as it must be. Returns the joint launches of ``force_launch``, which
+        ``build`` also bounds z_l >= 1 where Λ_0 does not close them."""
+        c, o = self.c, self.opt
+        pid = {p: i for i, p in enumerate(c.program_ids)}
+        mid = {m: i for i, m in enumerate(c.member_ids)}
+        bad = sorted({p for p in o.force_launch if p not in pid}
+                     | {p for p, _ in o.force_join if p not in pid}
+                     | {m for _, m in o.force_join if m not in mid})
+        if bad:
+            raise ValueError(f"force_launch/force_join: unknown program or member id(s) {bad}")
+        fixed = np.zeros(0, dtype=np.int64)
+        if o.force_launch:
+            progs = np.array([pid[p] for p in o.force_launch], dtype=np.int64)
+            rows, launches = match_keys(progs, c.launch_program)
+            self.m.add_constraints("(13a) forced launch", progs.size, rows,
+                                   self.z.start + launches, 1.0, lower=1.0)
+            if c.mode == "joint":
+                fixed = launches
+        if o.force_join:
+            n_m = len(c.member_ids)
+            keys = np.array([pid[p] * n_m + mid[m] for p, m in o.force_join], dtype=np.int64)
+            rows, pairs = match_keys(keys, c.pair_program * n_m + c.pair_member)
+            integer = c.prog_integer[c.pair_program[pairs]]
+            bound = c.pair_bound[pairs]
+            need = np.ones(keys.size)  # a row without a pair keeps 1: infeasible
+            need[rows] = np.where(integer, np.minimum(1.0, bound), 1e-3 * bound)
+            cell_rows, cells = match_keys(pairs, c.cell_pair)
+            self.m.add_constraints("(13b) forced join", keys.size, rows[cell_rows],
+                                   self.x.start + cells, 1.0, lower=need)
+        return fixed
+
 
 def _breakpoints(q0: float, x_max: float, tol: float, integer: bool, exact_limit: int
                  ) -> tuple[FloatArray, float]:
@@ -833,7 +880,8 @@ def build(c: Compiled, options: FormulationOptions | None = None) -> Formulation
     launch_nrc = c.prog_nrc.sum(axis=1)[c.launch_program]
     z = m.add_variables("launch", c.num_launches, upper=1.0, integer=True, cost=launch_nrc)
     cell_prog = c.pair_program[c.cell_pair]
-    cell_cap = np.minimum(c.pair_bound[c.cell_pair], c.prog_capacity[cell_prog])
+    cell_cap = (np.minimum(c.pair_bound[c.cell_pair], c.prog_capacity[cell_prog])
+                if opt.capacity_bounds else c.pair_bound[c.cell_pair])
     x = m.add_variables("buy", c.cell_pair.size, upper=cell_cap,
                         integer=c.prog_integer[cell_prog], cost=c.pair_price[c.cell_pair])
     req_int = c.cap_integer[c.req_capability]
@@ -901,8 +949,11 @@ def build(c: Compiled, options: FormulationOptions | None = None) -> Formulation
     b.budgets()
     b.dependence()
     b.workshare()
+    forced = b.forced() if opt.force_launch or opt.force_join else np.zeros(0, dtype=np.int64)
     # launches that cannot gather N_p eligible members stay closed
     short = np.flatnonzero(size < c.prog_min_participants[c.launch_program])
     model = m.finalize()
     model.col_upper[z.start + short] = 0.0
+    # (13a) as a bound too (the restricted MIP of section 11.2 keeps such launches open)
+    model.col_lower[z.start + np.setdiff1d(forced, short)] = 1.0
     return Formulation(c, opt, model, z, x, s, sigma_col, u_col)

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from procure.backends.base import Backend, SolveOptions
+from procure.backends.registry import pick_backend
 from procure.lp.model import FloatArray
 from procure.procurement import result
 from procure.procurement.compile import Compiled, Mode, compile_scenario
@@ -58,6 +59,9 @@ class ProcurementModel(RunModel[Compiled, Formulation, Plan, Evaluation]):
     formulation: FormulationOptions = field(default_factory=FormulationOptions)
     warm_start: bool | None = None
     label: str = ""  # the variant's name when not the mode's ("like-for-like")
+    # what one more unit of each binding rule is worth (procure.explain.marginal), from
+    # two LPs around the plan on a backend with ranging
+    marginal: bool = False
 
     name = "procurement"
     tables_spec = result.SPECS
@@ -149,13 +153,36 @@ class ProcurementModel(RunModel[Compiled, Formulation, Plan, Evaluation]):
         return trivial_start(formulation.model, cols, vals,
                              "nothing bought, every requirement short")
 
+    def follow_up(self, formulation: Formulation, x: FloatArray, context: Context
+                  ) -> tuple[dict[str, Any], tuple[str, ...]]:
+        """With ``marginal``: the marginal values of the binding rules
+        (:func:`procure.explain.marginal.marginal_values`) within the time left."""
+        if not self.marginal:
+            return {}, ()
+        from procure.explain.marginal import marginal_values
+
+        backend = pick_backend("ranging", prefer=context.backend.name)
+        if backend is None:
+            return {}, ("no marginal values: no installed solver gives LP ranging",)
+        if context.budget.expired:
+            return {}, ("no marginal values: the time limit was used up by the solve",)
+        scenario = context.scenario
+        if scenario is None:  # pragma: no cover - the pipeline always sets it
+            return {}, ()
+        table = marginal_values(formulation, x, scenario, backend,
+                                context.options_within(None))
+        return {"marginal_values": table}, ()
+
     def evaluate(self, scenario: Scenario, plan: Plan) -> Evaluation:
         fo = self.formulation
         return evaluate(scenario, plan, strict=fo.strict, allowance=fo.shortfall_allowance)
 
     def tables(self, scenario: Scenario, plan: Plan | None, evaluation: Evaluation | None,
                follow_up: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
-        return result.tables(scenario, plan, evaluation)
+        tables = result.tables(scenario, plan, evaluation)
+        if "marginal_values" in follow_up:
+            tables["marginal_values"] = follow_up["marginal_values"]
+        return tables
 
     def metrics(self, plan: Plan | None, evaluation: Evaluation | None
                 ) -> dict[str, float | None]:
@@ -174,6 +201,7 @@ def solve(
     input_hash: str | None = None,
     label: str = "",
     budget: Budget | None = None,
+    marginal: bool = False,
 ) -> ProcurementRecord:
     """Plan procurement for ``scenario`` (``mode="alone"``: the go-alone baseline)
     through the run pipeline: build and solve timed separately, the plan re-checked by
@@ -181,6 +209,6 @@ def solve(
     ``compiled`` (for ``mode``) and ``input_hash`` spare a caller that runs one scenario
     several times the recompiling and rehashing."""
     model = ProcurementModel(mode=mode, formulation=formulation or FormulationOptions(),
-                             warm_start=warm_start, label=label)
+                             warm_start=warm_start, label=label, marginal=marginal)
     return run(model, scenario, solver=solver, options=options, compiled=compiled,
                input_hash=input_hash, budget=budget)

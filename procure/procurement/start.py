@@ -182,6 +182,7 @@ def lagrangian_start(
                       candidates=n_keep)
     order: IntArray = np.argsort(-lag.scores, kind="stable")
     closed = order[n_keep:]
+    closed = closed[model.col_lower[f.launch.start + closed] < 0.5]  # forced open: (13a)
     upper = model.col_upper.copy()
     upper[f.launch.start + closed] = 0.0
     left = None if time_limit is None else max(0.0, time_limit - (time.perf_counter() - t0))

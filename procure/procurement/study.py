@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+import numpy as np
 import pandas as pd
 
 from procure.backends import Backend, SolveOptions
@@ -70,6 +71,13 @@ SHORTFALL_BY_CAPABILITY = TableSpec("shortfall_by_capability", "one capability: 
     Column("short_joint_like_for_like", "capability unit", "the same in the like-for-like "
            "joint plan (equal to short_alone by construction, when it was solved)"),
     Column("short_joint", "capability unit", "the same in the full joint plan"),
+))
+MEMBERS = TableSpec("members", "one member: the scenario's burden-sharing figures", (
+    Column("member", "-", "member id"),
+    Column("name", "-", "its name (empty when not given)"),
+    Column("gdp_share", "% of alliance GDP", "the member's GDP over the alliance's"),
+    Column("defence_pct_gdp", "% of GDP", "its defence spending (the scenario's figure; "
+           "empty when not given)"),
 ))
 DUPLICATION_COLUMNS = DUPLICATION.names
 MEMBER_COLUMNS = MEMBER_COSTS.names
@@ -268,6 +276,20 @@ class Study:
         return SHORTFALL_BY_CAPABILITY.frame(
             pd.DataFrame(rows, columns=SHORTFALL_BY_CAPABILITY.names), self.scenario.currency)
 
+    def members(self) -> pd.DataFrame:
+        """Each member's name, share of the alliance's GDP and defence spending: what a
+        report sets the members' costs against."""
+        ms = self.scenario.members
+        gdp = np.array([m.gdp for m in ms], dtype=np.float64)
+        total = float(gdp.sum())
+        return MEMBERS.frame(pd.DataFrame({
+            "member": [m.id for m in ms], "name": [m.name for m in ms],
+            "gdp_share": 100.0 * gdp / total if total > 0 else np.full(len(ms), np.nan),
+            "defence_pct_gdp": np.array([np.nan if m.defence_spending_pct_gdp is None
+                                         else m.defence_spending_pct_gdp for m in ms],
+                                        dtype=np.float64),
+        }), self.scenario.currency)
+
     def duplication(self) -> pd.DataFrame:
         """Launches and NRC per capability, go-alone vs joint."""
         progs = {p.id: p for p in self.scenario.programs}
@@ -325,20 +347,23 @@ def study(
     options: SolveOptions | None = None,
     formulation: FormulationOptions | None = None,
     budget: Budget | None = None,
+    marginal: bool = True,
 ) -> Study:
     """Solve the joint model and the go-alone baseline with the same solver and options;
     when going alone falls short, also the joint model at the go-alone capability level.
 
     The scenario is hashed once and compiled once per mode (the like-for-like solve
     reuses the joint compilation). ``options.time_limit`` is one wall-clock budget for
-    the whole study: each solve gets what the ones before it left."""
+    the whole study: each solve gets what the ones before it left. ``marginal``: the
+    joint plan's binding rules and what one more unit of each is worth
+    (:mod:`procure.explain.marginal`, two LPs; its ``marginal_values`` table)."""
     opts = options or SolveOptions()
     budget = budget if budget is not None else Budget(opts.time_limit)
     digest = input_hash(scenario)
     joint_compiled = compile_scenario(scenario, "joint")
     joint = solve(scenario, mode="joint", solver=solver, options=opts,
                   formulation=formulation, compiled=joint_compiled, input_hash=digest,
-                  budget=budget)
+                  budget=budget, marginal=marginal)
     alone = solve(scenario, mode="alone", solver=solver, options=opts,
                   formulation=formulation, input_hash=digest, budget=budget)
     level = None

@@ -50,6 +50,7 @@ def num(x: float | int | None, digits: int = 1) -> str:
         return "unlimited" if x > 0 else "-unlimited"
     if x != 0 and abs(x) < 10 ** -digits:
         return f"{x:.3g}"
+    x = x + 0  # -0.0 reads as 0
     text = f"{x:,.{digits}f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
 
@@ -192,10 +193,12 @@ def print_movements(mr: MovementRecord, console: Console | None = None, top: int
     if len(bn):
         b = Table(title="Top bottlenecks (capacity fully used)")
         for col in ("resource", "kind", "days at capacity", "capacity", "unit",
-                    "value of one more unit (objective units)"):
+                    f"one more unit saves ({escape(mr.currency)})",
+                    "... or penalty units"):
             b.add_column(col)
         for r in bn.head(top).to_dict("records"):
             b.add_row(escape(str(r["resource"])), escape(str(r["kind"])),
                       str(r["days_at_capacity"]), num(float(r["capacity"]), 3),
-                      escape(str(r["unit"])), num(float(r["shadow_price"]), 4))
+                      escape(str(r["unit"])), num(float(r["value_money"]), 4),
+                      num(float(r["value_service"]), 4))
         con.print(b)

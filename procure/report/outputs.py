@@ -8,12 +8,16 @@ Regenerate it with ``python -m procure.report.outputs > docs/outputs.md``.
 
 from __future__ import annotations
 
+from procure.explain.conflicts import CONFLICTS, SHORTFALL_REASONS
+from procure.explain.marginal import MARGINAL_VALUES
+from procure.explain.prices import PRICES, WHY_NOT
 from procure.logistics import result as logistics_result
 from procure.procurement import result as procurement_result
 from procure.procurement.study import (
     DUPLICATION,
     HEADLINE,
     MEMBER_COSTS,
+    MEMBERS,
     SHORTFALL_BY_CAPABILITY,
 )
 from procure.run.record import RunSummary
@@ -27,8 +31,14 @@ TABLES: tuple[tuple[str, TableSpec], ...] = (
     *((f"{s}, alone_{s}, like_for_like_{s}", spec) for spec in procurement_result.SPECS
       for s in [spec.name]),
     ("member_costs", MEMBER_COSTS),
+    ("members", MEMBERS),
     ("shortfall_by_capability", SHORTFALL_BY_CAPABILITY),
     ("duplication", DUPLICATION),
+    ("marginal_values", MARGINAL_VALUES),
+    ("shortfall_reasons (when the joint plan leaves a requirement short)", SHORTFALL_REASONS),
+    ("conflicts (procure explain --strict --out)", CONFLICTS),
+    ("constraint_prices (procure explain --prices --out)", PRICES),
+    ("why_not (procure explain --why-not PROGRAM[:MEMBER] --out)", WHY_NOT),
     *((f"movement_{spec.name}", spec) for spec in logistics_result.SPECS),
     *((f"{spec.name} (procure solve --share, procure share --out)", spec)
       for spec in (SHARES, SCHEDULE)),
@@ -68,6 +78,8 @@ def outputs_markdown() -> str:
         "  with its header;",
         "- `columns.csv`: this page's tables as data (table, column, unit, meaning), with",
         "  the scenario's currency filled in;",
+        "- `report.html` (with `--report`): the folder's HTML report (`procure report`),",
+        "  made from the files above and sealed with them;",
         "- `procure-result.json`: the manifest that marks the folder as a procure result",
         "  (written last: a folder without it is incomplete).",
         "",

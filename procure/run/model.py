@@ -137,11 +137,13 @@ class Budget:
 
 @dataclass(frozen=True)
 class Context:
-    """What a stage may use: the run's backend, its options and the budget."""
+    """What a stage may use: the run's backend, its options, the budget and the
+    scenario being planned."""
 
     backend: Backend
     options: SolveOptions
     budget: Budget
+    scenario: Scenario | None = None
 
     def options_within(self, seconds: float | None) -> SolveOptions:
         """The run's options with a time limit of ``seconds`` (capped by the budget)."""

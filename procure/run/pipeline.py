@@ -123,7 +123,8 @@ def run(
     clock = _Clock(f"{model.name}/{model.variant}")
     log.info("%s: %s on %s, time limit %s", clock.label, scenario.name, backend.name,
              "none" if opts.time_limit is None else f"{opts.time_limit:.3g} s")
-    budget_ctx = Context(backend, opts, budget if budget is not None else Budget(opts.time_limit))
+    budget_ctx = Context(backend, opts, budget if budget is not None else Budget(opts.time_limit),
+                         scenario)
     notes: list[str] = []
     with clock.stage("compile"):
         comp = model.compile(scenario) if compiled is None else compiled

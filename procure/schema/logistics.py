@@ -43,7 +43,9 @@ class ModeDefaults(StrictModel):
     cost_per_ton_km: Annotated[float, Field(ge=0, le=MAX_COST_PER_TON_KM,
                                             allow_inf_nan=False)] = Field(
         description="Transport cost per ton-km, 0 to 1e6 in the scenario's currency.")
-    min_transit_days: Annotated[int, Field(ge=0, le=365)] = 1
+    min_transit_days: Annotated[int, Field(ge=0, le=365)] = Field(
+        default=1, description="Fewest days a link of the mode takes when its transit time "
+        "is derived from distance (0 to 365).")
 
 
 DEFAULT_MODES: dict[str, ModeDefaults] = {
@@ -60,12 +62,15 @@ road 0.10 per ton-km, order-of-magnitude commercial rates)."""
 class Location(StrictModel):
     """A depot, airbase, seaport, railhead or theatre destination."""
 
-    id: Id
-    name: str = ""
+    id: Id = Field(description="Location id: letters, digits, _ . -, up to 64 characters.")
+    name: str = Field(default="", description="Display name.")
     host: Id = Field(description="Host nation (a member id, or another country code).")
-    lat: Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
-    lon: Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
-    kind: LocationKind
+    lat: Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)] = Field(
+        description="Latitude, degrees north (-90 to 90).")
+    lon: Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)] = Field(
+        description="Longitude, degrees east (-180 to 180).")
+    kind: LocationKind = Field(description="What the location is: depot, airbase, seaport, "
+                               "railhead or theatre (a destination).")
     storage_tons: Tons | None = Field(default=None, description=f"Tons stored at once "
                                       f"({TONS_RANGE}); omitted: unlimited.")
     throughput_tons_per_day: Tons | None = Field(default=None, description="Tons handled per "
@@ -80,10 +85,12 @@ class Location(StrictModel):
 class BasingRight(StrictModel):
     """Member ``member`` may use ``location`` for transit and/or storage."""
 
-    member: Id
-    location: Id
-    transit: bool = True
-    storage: bool = True
+    member: Id = Field(description="Member granted the right.")
+    location: Id = Field(description="Location it may use.")
+    transit: bool = Field(default=True, description="The member may move cargo through "
+                          "the location.")
+    storage: bool = Field(default=True, description="The member may store cargo at the "
+                          "location.")
     max_share: Fraction | None = Field(
         default=None, description="Cap on the member's share of the location's throughput "
         "and storage.")
@@ -92,30 +99,33 @@ class BasingRight(StrictModel):
 class Item(StrictModel):
     """A kind of materiel moved."""
 
-    id: Id
-    name: str = ""
+    id: Id = Field(description="Item id: letters, digits, _ . -, up to 64 characters.")
+    name: str = Field(default="", description="Display name.")
     unit_tons: UnitTons = Field(description="Mass of one unit, 1e-3 to 1e6 t.")
     unit_m3: Annotated[float, Field(ge=0, le=MAX_UNIT_M3, allow_inf_nan=False)] = Field(
         default=0.0, description="Volume of one unit, 0 to 1e6 cubic metres.")
-    cargo_class: CargoClass = "bulk"
+    cargo_class: CargoClass = Field(default="bulk", description="bulk, oversize, outsize "
+                                    "or passengers (recorded; the model plans by tonnage).")
 
 
 class Stock(StrictModel):
     """Units of ``item`` owned by ``owner`` at ``location`` (prepositioned or home depot)."""
 
-    owner: Id
-    location: Id
-    item: Id
+    owner: Id = Field(description="Member owning the stock.")
+    location: Id = Field(description="Location holding it.")
+    item: Id = Field(description="Item held.")
     quantity: Units = Field(description=f"Units held ({UNITS_RANGE}).")
-    kind: Literal["prepositioned", "home"] = "home"
+    kind: Literal["prepositioned", "home"] = Field(default="home", description="prepositioned "
+                                                   "(held forward) or home (a home depot).")
 
 
 class CrossServicing(StrictModel):
     """``receiver`` may draw ``provider``'s stocks (optionally only some items) at a price."""
 
-    provider: Id
-    receiver: Id
-    items: list[Id] | None = None
+    provider: Id = Field(description="Member whose stocks may be drawn.")
+    receiver: Id = Field(description="Member that may draw them.")
+    items: list[Id] | None = Field(default=None, description="Items that may be drawn; "
+                                   "omitted: every item.")
     price_per_unit: Money = Field(default=0.0, description=f"Price per unit drawn "
                                   f"({MONEY_RANGE}).")
 
@@ -124,23 +134,26 @@ class Link(StrictModel):
     """A transport link; omitted transit time or cost come from great-circle distance and
     the mode's defaults."""
 
-    origin: Id
-    destination: Id
-    mode: Mode
-    transit_days: Annotated[int, Field(ge=0, le=365)] | None = None
+    origin: Id = Field(description="Location the link leaves from.")
+    destination: Id = Field(description="Location the link arrives at.")
+    mode: Mode = Field(description="air, sea, rail or road.")
+    transit_days: Annotated[int, Field(ge=0, le=365)] | None = Field(
+        default=None, description="Whole days in transit (0 to 365); omitted: from "
+        "great-circle distance and the mode's speed.")
     cost_per_ton: Money | None = Field(default=None, description=f"Cost per ton carried "
                                        f"({MONEY_RANGE}); omitted: from distance and mode.")
     capacity_tons_per_day: Tons | None = Field(default=None, description="Tons per day "
                                                f"({TONS_RANGE}); omitted: unlimited.")
-    bidirectional: bool = True
+    bidirectional: bool = Field(default=True, description="The link also runs from "
+                                "destination to origin.")
 
 
 class LiftAsset(StrictModel):
     """A fleet of identical lift vehicles (aircraft, ships, trains, truck columns)."""
 
-    id: Id
-    type: str = ""
-    mode: Mode
+    id: Id = Field(description="Fleet id: letters, digits, _ . -, up to 64 characters.")
+    type: str = Field(default="", description="Vehicle type (e.g. A400M), recorded only.")
+    mode: Mode = Field(description="Mode the fleet serves: air, sea, rail or road.")
     payload_tons: UnitTons = Field(description="Payload of one vehicle, 1e-3 to 1e6 t.")
     available: Annotated[int, Field(ge=0, le=100_000)] = Field(
         description="Vehicles available each day.")
@@ -167,18 +180,20 @@ class Movement(StrictModel):
     short.
     """
 
-    id: Id
-    member: Id
-    item: Id
+    id: Id = Field(description="Movement id: letters, digits, _ . -, up to 64 characters.")
+    member: Id = Field(description="Member the cargo belongs to.")
+    item: Id = Field(description="Item moved.")
     quantity: Quantity = Field(description=f"Units to move ({QUANTITY_RANGE}).")
-    destination: Id
+    destination: Id = Field(description="Location the cargo must reach.")
     origin: Id | None = Field(default=None, description="A location holding stock the member "
                               "may use; omitted: any such stock.")
-    rld: Day
-    ald: Day
-    ead: Day
-    lad: Day
-    rdd: Day
+    rld: Day = Field(description="Ready-to-load day: the unit is ready at its origin "
+                     "(day 0 to 3650).")
+    ald: Day = Field(description="Available-to-load day: cargo may leave from this day on.")
+    ead: Day = Field(description="Earliest arrival day: arriving from this day on is on time.")
+    lad: Day = Field(description="Latest arrival day: arriving after it is late.")
+    rdd: Day = Field(description="Required delivery day: what has not arrived by then is "
+                     "short.")
     priority: Annotated[int, Field(ge=1, le=10)] = Field(
         default=1, description="Higher is more urgent: lateness weighs priority x days late.")
 
@@ -195,17 +210,25 @@ class Movement(StrictModel):
 class Logistics(StrictModel):
     """The logistics part of a scenario."""
 
-    horizon_days: Annotated[int, Field(ge=1, le=3650)]
+    horizon_days: Annotated[int, Field(ge=1, le=3650)] = Field(
+        description="Days planned (1 to 3650): day 0 to horizon_days - 1.")
     modes: dict[Mode, ModeDefaults] = Field(default_factory=dict, description="Overrides of "
                                             "the per-mode speed and cost defaults.")
-    locations: list[Location] = Field(min_length=1)
-    basing_rights: list[BasingRight] = Field(default_factory=list)
-    items: list[Item] = Field(min_length=1)
-    stocks: list[Stock] = Field(default_factory=list)
-    cross_servicing: list[CrossServicing] = Field(default_factory=list)
-    links: list[Link] = Field(default_factory=list)
-    lift: list[LiftAsset] = Field(default_factory=list)
-    movements: list[Movement] = Field(default_factory=list)
+    locations: list[Location] = Field(min_length=1, description="Depots, airbases, "
+                                      "seaports, railheads and theatres (at least one).")
+    basing_rights: list[BasingRight] = Field(default_factory=list, description="Which "
+                                             "member may use which location.")
+    items: list[Item] = Field(min_length=1, description="Kinds of materiel moved (at least "
+                              "one).")
+    stocks: list[Stock] = Field(default_factory=list, description="Units members hold at "
+                                "locations.")
+    cross_servicing: list[CrossServicing] = Field(default_factory=list, description="Who may "
+                                                  "draw whose stocks.")
+    links: list[Link] = Field(default_factory=list, description="Transport links between "
+                              "locations.")
+    lift: list[LiftAsset] = Field(default_factory=list, description="Lift fleets.")
+    movements: list[Movement] = Field(default_factory=list, description="Movement "
+                                      "requirements (TPFDD lines).")
     late_penalty_per_ton_day: Money | None = Field(
         default=None, description="Penalty per ton, day late and priority level "
         f"({MONEY_RANGE}); omitted: above any transport cost.")

@@ -33,8 +33,9 @@ from procure.schema.logistics import Logistics
 class Horizon(StrictModel):
     """Fiscal years planned, inclusive at both ends."""
 
-    first_year: Year
-    last_year: Year
+    first_year: Year = Field(description="First fiscal year planned (1900 to 2200).")
+    last_year: Year = Field(description="Last fiscal year planned, inclusive (1900 to 2200; "
+                            "less than 100 years after first_year).")
 
     @model_validator(mode="after")
     def _ordered(self) -> Horizon:
@@ -59,8 +60,12 @@ class Workshare(StrictModel):
     ``global``: the same ratio holds summed over all programs (OCCAR's global balance).
     """
 
-    mode: Literal["per_program", "global"] = "global"
-    min_ratio: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)]
+    mode: Literal["per_program", "global"] = Field(
+        default="global", description="per_program: the ratio holds in every program the "
+        "member joins; global: summed over all its programs (OCCAR's global balance).")
+    min_ratio: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)] = Field(
+        description="Least value of the work placed with the member's industry per unit "
+        "of money it pays (0 to 10; 1 is full juste retour).")
 
 
 class NationalConstraints(StrictModel):
@@ -75,19 +80,24 @@ class NationalConstraints(StrictModel):
         description="Cap on the share of any capability bought from programs led by one "
         "foreign nation (applies to every capability unless overridden per capability).",
     )
-    max_single_foreign_share_by_capability: dict[Id, Fraction] = Field(default_factory=dict)
-    workshare: Workshare | None = None
+    max_single_foreign_share_by_capability: dict[Id, Fraction] = Field(
+        default_factory=dict, description="Per capability, a cap (fraction 0 to 1) that "
+        "overrides max_single_foreign_share.")
+    workshare: Workshare | None = Field(default=None, description="Industrial return rule "
+                                        "(juste retour); omitted: none.")
 
 
 class Member(StrictModel):
     """A sovereign nation of the alliance."""
 
-    id: Id
-    name: str = ""
+    id: Id = Field(description="Member id (e.g. an ISO country code): letters, digits, "
+                   "_ . -, up to 64 characters.")
+    name: str = Field(default="", description="Display name.")
     gdp: Gdp = Field(description="GDP in the scenario's GDP unit (0 to 1e15); the default "
                      "cost-share key.")
     defence_spending_pct_gdp: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)] | None = (
-        None
+        Field(default=None, description="Defence spending, % of GDP (0 to 100): burden "
+              "sharing shows it against the 2 % benchmark.")
     )
     budgets: dict[Year, Money] | None = Field(
         default=None,
@@ -95,15 +105,18 @@ class Member(StrictModel):
         "when given, every horizon year must be listed. Omitted: the member has no budget "
         "limit.",
     )
-    constraints: NationalConstraints = Field(default_factory=NationalConstraints)
+    constraints: NationalConstraints = Field(default_factory=NationalConstraints,
+                                             description="The member's national constraints.")
 
 
 class Capability(StrictModel):
     """A kind of materiel members must field."""
 
-    id: Id
-    name: str = ""
-    unit: str = "unit"
+    id: Id = Field(description="Capability id: letters, digits, _ . -, up to 64 "
+                   "characters.")
+    name: str = Field(default="", description="Display name.")
+    unit: str = Field(default="unit", description="What one unit is (e.g. aircraft, "
+                      "thousand rounds): quantities of the capability count in it.")
     divisible: bool = Field(
         default=False,
         description="Quantities may be fractional (otherwise units are whole numbers).",
@@ -121,11 +134,12 @@ class Requirement(StrictModel):
     """Member ``member`` must have received ``quantity`` units of ``capability`` by the
     end of fiscal year ``by_year`` (cumulative over the horizon)."""
 
-    member: Id
-    capability: Id
+    member: Id = Field(description="Member that must field the capability.")
+    capability: Id = Field(description="Capability required.")
     quantity: Quantity = Field(description=f"Units needed by the end of by_year, cumulative "
                                f"({QUANTITY_RANGE}).")
-    by_year: Year
+    by_year: Year = Field(description="Fiscal year by whose end the quantity must have been "
+                          "received.")
 
 
 class CostShare(StrictModel):
@@ -138,13 +152,20 @@ class CostShare(StrictModel):
     - ``equal``: equal shares among the participants.
     """
 
-    rule: Literal["proportional", "key", "equal"] = "proportional"
+    rule: Literal["proportional", "key", "equal"] = Field(
+        default="proportional", description="proportional: in proportion to the units each "
+        "participant buys; key: by a fixed key among the participants; equal: equal shares.")
     key: Literal["gdp"] | dict[Id, KeyWeight] = Field(
         default="gdp", description="key rule only: \"gdp\", or a weight per member (1e-6 to "
         "1e15, any unit: the weights are normalised over the participants). The positive "
         "weights (or GDPs) may span at most 1e6 from the smallest to the largest.")
-    caps: dict[Id, Fraction] = Field(default_factory=dict)
-    floors: dict[Id, Fraction] = Field(default_factory=dict)
+    caps: dict[Id, Fraction] = Field(
+        default_factory=dict, description="key and equal rules: the largest share of a "
+        "launch's NRC a member pays (fraction 0 to 1); the excess goes to the others in "
+        "proportion to their keys.")
+    floors: dict[Id, Fraction] = Field(
+        default_factory=dict, description="key and equal rules: the smallest share of a "
+        "launch's NRC a member pays (fraction 0 to 1).")
     tolerance: Annotated[float, Field(ge=0.001, le=0.5, allow_inf_nan=False)] = Field(
         default=0.02,
         description="proportional rule only: the largest relative over-statement of a "
@@ -155,10 +176,10 @@ class CostShare(StrictModel):
 class Program(StrictModel):
     """A source of one capability: multinational, or national when one member is eligible."""
 
-    id: Id
-    name: str = ""
-    capability: Id
-    lead: Id
+    id: Id = Field(description="Program id: letters, digits, _ . -, up to 64 characters.")
+    name: str = Field(default="", description="Display name.")
+    capability: Id = Field(description="Capability the program supplies.")
+    lead: Id = Field(description="Lead nation (a member id).")
     producers: dict[Id, Fraction] | None = Field(
         default=None,
         description="Share of the program's work placed in each member's industry "
@@ -176,11 +197,15 @@ class Program(StrictModel):
         default=None, description=f"Units the program can deliver per year ({UNITS_RANGE}); "
         "omitted: unlimited."
     )
-    first_delivery_year: Year | None = None
+    first_delivery_year: Year | None = Field(
+        default=None, description="First fiscal year the program delivers units; omitted: "
+        "the horizon's first year.")
     min_production_run: Units = Field(
         default=0.0, description=f"Fewest units a launched program delivers in total "
         f"({UNITS_RANGE}).")
-    min_participants: Annotated[int, Field(ge=1, le=1000)] = 1
+    min_participants: Annotated[int, Field(ge=1, le=1000)] = Field(
+        default=1, description="Fewest members that must join for the program to be "
+        "launched (1 to 1000).")
     eligible: list[Id] | None = Field(
         default=None, description="Members that may join; omitted: every member."
     )
@@ -205,17 +230,24 @@ class Program(StrictModel):
 class Scenario(StrictModel):
     """One alliance planning scenario (procurement part)."""
 
-    schema_version: Literal[1] = 1
-    name: str
-    description: str = ""
-    currency: str = "EUR million"
+    schema_version: Literal[1] = Field(default=1, description="Version of the scenario "
+                                       "format (1).")
+    name: str = Field(description="Name of the scenario, shown in reports.")
+    description: str = Field(default="", description="What the scenario describes.")
+    currency: str = Field(default="EUR million", description="Unit of every amount of money "
+                          "in the scenario (e.g. EUR million).")
     sources: list[str] = Field(default_factory=list, description="Where the figures come from.")
-    horizon: Horizon
-    members: list[Member] = Field(min_length=1)
-    capabilities: list[Capability] = Field(default_factory=list)
-    programs: list[Program] = Field(default_factory=list)
-    requirements: list[Requirement] = Field(default_factory=list)
-    cost_share: CostShare = Field(default_factory=CostShare)
+    horizon: Horizon = Field(description="Fiscal years planned.")
+    members: list[Member] = Field(min_length=1, description="The member nations (at least "
+                                  "one).")
+    capabilities: list[Capability] = Field(default_factory=list, description="Kinds of "
+                                           "materiel members must field.")
+    programs: list[Program] = Field(default_factory=list, description="Sources of the "
+                                    "capabilities: multinational or national programs.")
+    requirements: list[Requirement] = Field(default_factory=list, description="What each "
+                                            "member must have received, by when.")
+    cost_share: CostShare = Field(default_factory=CostShare, description="Default split of a "
+                                  "program's NRC among its participants.")
     logistics: Logistics | None = Field(
         default=None, description="Basing, stocks, transport, lift and movement requirements.")
     shortfall_penalty: PositiveMoney | None = Field(

@@ -116,7 +116,10 @@ def solve_case(payload: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, pd
     """Validate, build and solve one case (in the child): the procurement study (joint,
     go-alone, like for like) when the scenario has programs or requirements, the
     movement plan when it has movements; or, for the task ``coalition``, one
-    coalition's cost in the burden-sharing game (no tables). Returns the case's row
+    coalition's cost in the burden-sharing game (no tables); or, for the task
+    ``explain``, one procurement plan with the payload's formulation options (a rule
+    relaxed, a program forced, a like-for-like level: :mod:`procure.explain.prices`; no
+    tables). Returns the case's row
     (:func:`procure.sweep.results.case_row`) and its tables, by file stem."""
     from procure.backends.base import SolveOptions
     from procure.io import scenario_from_data
@@ -128,6 +131,10 @@ def solve_case(payload: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, pd
         from procure.sharing.alliance import solve_coalition_payload
 
         return solve_coalition_payload(dict(payload)), {}
+    if payload.get("task") == "explain":
+        from procure.explain.prices import solve_explain_payload
+
+        return solve_explain_payload(dict(payload)), {}
     scenario = scenario_from_data(payload["scenario"], source=str(payload.get("name", "")))
     opts = SolveOptions(**payload["options"])
     budget = Budget(opts.time_limit)

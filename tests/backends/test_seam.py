@@ -97,7 +97,9 @@ def test_pick_backend_prefers_the_run_backend_and_falls_back() -> None:
     duals = pick_backend("duals", prefer="scip")
     assert duals is not None and duals.name == "highs"  # SCIP (via OR-Tools) gives none
     assert pick_backend("duals", prefer="highs").name == "highs"  # type: ignore[union-attr]
-    assert pick_backend("iis") is None  # no backend offers it through the seam yet
+    for capability in ("iis", "ranging"):  # HiGHS alone offers them through the seam
+        chosen = pick_backend(capability, prefer="scip")
+        assert chosen is not None and chosen.name == "highs"
 
 
 @pytest.mark.parametrize("name", [b for b in ("highs", "scip", "cbc") if b in

@@ -412,4 +412,4 @@ def test_reinforcement_plan_is_checked_and_names_bottlenecks() -> None:
         f"{a}->{b}" for ln in s.logistics.links
         for a, b in ((ln.origin, ln.destination), (ln.destination, ln.origin))}
     assert set(bn.resource) <= names
-    assert (bn.shadow_price >= 0).all()
+    assert (bn.value_money >= 0).all() and (bn.value_service >= 0).all()
