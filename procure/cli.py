@@ -1,4 +1,5 @@
-"""Command-line interface: ``procure validate|schema|solve|demo|sweep|game|share|import|bench``.
+"""Command-line interface: ``procure validate|schema|template|convert|solve|demo|sweep|game|
+share|report|import|bench``.
 
 Exit codes (also in the README):
 
@@ -158,10 +159,12 @@ def _warn(scenario: Any) -> None:
 def _solve_and_report(path_label: str, scenario_loader: Any, solver: Solver,
                       time_limit: float | None, mip_gap: float, threads: int, seed: int,
                       strict: bool, out_dir: Path | None, force: bool,
-                      inputs: list[Path], share: str | None = None) -> int:
+                      inputs: list[Path], share: str | None = None,
+                      report: bool = False) -> int:
     """Plan procurement (joint + go-alone) and/or movements, whichever the scenario holds;
     print the summaries; with ``share``, the burden-sharing section under that rule;
-    write results only when every plan passed the evaluator."""
+    write results only when every plan passed the evaluator (with ``report``, the HTML
+    report inside the result folder, sealed with it)."""
     import pandas as pd
 
     from procure.backends import get_backend
@@ -174,6 +177,9 @@ def _solve_and_report(path_label: str, scenario_loader: Any, solver: Solver,
     from procure.run.model import Budget
     from procure.sharing.view import RULES
 
+    if report and out_dir is None:
+        _fail(EXIT_INVALID, "--report writes report.html into the result folder: give "
+                            "--out DIR too (or run procure report on a result folder)")
     if share is not None and share not in RULES:  # before any work, like --out
         _fail(EXIT_INVALID, f"--share: {share!r} is not one of {', '.join(RULES)}")
     if out_dir is not None:  # before any work: a typo must not cost a solve
@@ -210,7 +216,16 @@ def _solve_and_report(path_label: str, scenario_loader: Any, solver: Solver,
             st = study(scenario, solver=backend, options=opts,
                        formulation=FormulationOptions(strict=strict), budget=budget)
             print_study(st, out)
+            if st.joint.status == Status.INFEASIBLE and strict:
+                _fail(EXIT_INFEASIBLE, f"{path_label}: the procurement model is infeasible "
+                      "(strict mode): " + _why_infeasible(scenario, solver, budget))
             _check_status(path_label, "procurement", st.joint.status, st.joint.message, strict)
+            tables.update(_why_short_section(scenario, st.joint, solver, budget))
+            if "marginal_values" in st.joint.tables and st.joint.status == Status.OPTIMAL:
+                from procure.report.explain import print_marginal
+
+                print_marginal(st.joint.tables["marginal_values"], scenario.currency, out,
+                               top=5)
             ev = st.joint.evaluation
             if ev is not None and not ev.feasible:
                 _fail(EXIT_ERROR, "the independent evaluator rejected the procurement plan: "
@@ -223,6 +238,7 @@ def _solve_and_report(path_label: str, scenario_loader: Any, solver: Solver,
             mr = solve_movements(scenario, solver=backend, options=opts, budget=budget)
             print_movements(mr, out)
             _check_status(path_label, "movement", mr.status, mr.message, strict)
+            tables.update(_why_movements_short(scenario, mr, solver, budget))
             mev = mr.evaluation
             if mev is not None and not mev.feasible:
                 _fail(EXIT_ERROR, "the independent evaluator rejected the movement plan: "
@@ -235,12 +251,79 @@ def _solve_and_report(path_label: str, scenario_loader: Any, solver: Solver,
         _invalid(e)
     if out_dir is not None:
         try:
-            written = write_results(out_dir, summary, tables, force=force, inputs=inputs)
+            written = write_results(out_dir, summary, tables, force=force, inputs=inputs,
+                                    report=report, excel=True)
         except OutputError as e:  # the folder changed during the solve, disk full, ...
             _fail(EXIT_INVALID, f"--out: {e}")
         out.print(f"results written to {escape(str(written))}", highlight=False,
                   soft_wrap=True)
+        if report:
+            out.print(f"report: {escape(str(written / 'report.html'))}", highlight=False,
+                      soft_wrap=True)
     return EXIT_OK
+
+
+EXPLAIN_SHARE = 0.5  # of the time left, at most, for explaining an infeasible or short plan
+
+
+def _explain_options(budget: Any) -> SolveOptions:
+    """Solve options for an explanation's LPs and MIPs within the time left."""
+    left = budget.remaining()
+    return SolveOptions(time_limit=None if left is None else max(1.0, EXPLAIN_SHARE * left))
+
+
+def _why_infeasible(scenario: Any, solver: Solver, budget: Any) -> str:
+    """One line: the rules that cannot all hold (procure.explain.conflicts)."""
+    from procure.backends import get_backend
+    from procure.explain.conflicts import why_infeasible
+
+    e = why_infeasible(scenario, get_backend(solver.value), _explain_options(budget))
+    if e.found is None:
+        return "some requirement cannot be met (no conflict found among the rules)"
+    if not e.rules:
+        return e.note
+    return "these rules cannot all hold: " + " + ".join(r.text for r in e.rules)
+
+
+def _why_short_section(scenario: Any, record: Any, solver: Solver, budget: Any
+                       ) -> dict[str, Any]:
+    """For a proven optimal joint plan with shortfalls: why each (largest first) could not
+    be delivered, printed and as the ``shortfall_reasons`` table (none otherwise)."""
+    from procure.backends import get_backend
+    from procure.explain.conflicts import SHORTFALL_REASONS, conflicts_table, why_short
+    from procure.report.explain import print_conflicts
+
+    ev = record.evaluation
+    if (record.status != Status.OPTIMAL or ev is None or ev.shortfall_units <= 0
+            or budget.expired):
+        return {}
+    found = why_short(scenario, ev.shortfalls["shortfall"].tolist(),
+                      get_backend(solver.value), _explain_options(budget), limit=10)
+    print_conflicts("Why short (the rules that prevent delivering each shortfall)", found,
+                    out)
+    return {"shortfall_reasons": conflicts_table(found, scenario.currency,
+                                                 SHORTFALL_REASONS)}
+
+
+def _why_movements_short(scenario: Any, record: Any, solver: Solver, budget: Any
+                         ) -> dict[str, Any]:
+    """For a proven optimal movement plan with short movements: the rules that hold the
+    five shortest back, printed and as the ``movement_shortfall_reasons`` table."""
+    from procure.backends import get_backend
+    from procure.explain.movements import reasons_table, why_movements_short
+    from procure.report.explain import print_movement_reasons
+    from procure.run.model import Budget
+
+    ev = record.evaluation
+    if (record.status != Status.OPTIMAL or ev is None or not ev.feasible
+            or ev.short_tons <= 0 or budget.expired):
+        return {}
+    left = budget.remaining()
+    share = Budget(None if left is None else EXPLAIN_SHARE * left)
+    found = why_movements_short(scenario, ev.closure, get_backend(solver.value),
+                                SolveOptions(), share, limit=5)
+    print_movement_reasons(found, out)
+    return {"movement_shortfall_reasons": reasons_table(found)}
 
 
 def _share_section(scenario: Any, rule: str, budget: Any, summary: dict[str, object],
@@ -305,7 +388,8 @@ ForceOpt = Annotated[bool, typer.Option("--force", help="Replace an earlier resu
 
 
 @app.command()
-def validate(file: Annotated[Path, typer.Argument(help="Scenario (YAML or JSON).")]) -> None:
+def validate(file: Annotated[Path, typer.Argument(
+        help="Scenario (YAML, JSON or Excel .xlsx).")]) -> None:
     """Validate a scenario file and print its size."""
     from procure.io import load_scenario
 
@@ -354,9 +438,75 @@ def schema() -> None:
     sys.stdout.write(json.dumps(scenario_json_schema(), indent=2) + "\n")
 
 
+SCENARIO_SUFFIXES = (".yaml", ".yml", ".json", ".xlsx")
+
+
+def _new_file(path: Path, force: bool, suffixes: tuple[str, ...]) -> None:
+    """Exit 2 unless ``path`` may be written: a known suffix, an existing folder above
+    it, and not an existing file (unless ``force``) nor a folder."""
+    if path.suffix.lower() not in suffixes:
+        _fail(EXIT_INVALID, f"{path}: the file name must end in {', '.join(suffixes)}")
+    if path.is_dir():
+        _fail(EXIT_INVALID, f"{path} is a folder")
+    if (path.exists() or path.is_symlink()) and not force:
+        _fail(EXIT_INVALID, f"{path} exists; add --force to replace it")
+    if not path.parent.is_dir():
+        _fail(EXIT_INVALID, f"{path.parent} is not an existing folder")
+
+
+@app.command("template")
+def template_command(
+    path: Annotated[Path, typer.Argument(help="Workbook to write (.xlsx).")],
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+) -> None:
+    """Write an empty scenario workbook: a sheet per section of the scenario, each column
+    with a note (description, unit, type); fill it in, then `procure solve FILE.xlsx`."""
+    from procure.workbook import template
+
+    _new_file(path, force, (".xlsx",))
+    try:
+        template(path)
+    except OSError as e:
+        _fail(EXIT_INVALID, f"cannot write {path}: {e.strerror or e}")
+    out.print(f"wrote {escape(str(path))}: a scenario workbook to fill in (the README sheet "
+              "lists every sheet and column)", highlight=False, soft_wrap=True)
+
+
+@app.command("convert")
+def convert_command(
+    source: Annotated[Path, typer.Argument(help="Scenario to read (YAML, JSON or .xlsx).")],
+    target: Annotated[Path, typer.Argument(help="Scenario to write (.yaml, .yml, .json or "
+                                           ".xlsx).")],
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+) -> None:
+    """Convert a scenario between YAML, JSON and an Excel workbook, validated on the way
+    (nothing is written when the source is invalid)."""
+    from procure.io import load_scenario, save_scenario
+    from procure.workbook import write_scenario
+
+    _new_file(target, force, SCENARIO_SUFFIXES)
+    with contextlib.suppress(OSError):
+        if target.exists() and target.resolve() == source.resolve():
+            _fail(EXIT_INVALID, f"{target} is the file being converted")
+    try:
+        scenario = load_scenario(source)
+    except ScenarioError as e:
+        _invalid(e)
+    try:
+        if target.suffix.lower() == ".xlsx":
+            write_scenario(scenario, target)
+        else:
+            save_scenario(scenario, target)
+    except ScenarioError as e:  # a text longer than a cell holds
+        _invalid(e)
+    except OSError as e:
+        _fail(EXIT_INVALID, f"cannot write {target}: {e.strerror or e}")
+    out.print(f"wrote {escape(str(target))}", highlight=False, soft_wrap=True)
+
+
 @app.command()
 def solve(
-    file: Annotated[Path, typer.Argument(help="Scenario (YAML or JSON).")],
+    file: Annotated[Path, typer.Argument(help="Scenario (YAML, JSON or Excel .xlsx).")],
     solver: SolverOpt = Solver.highs,
     time_limit: TimeOpt = None,
     mip_gap: GapOpt = 1e-6,
@@ -369,13 +519,16 @@ def solve(
         "--share", help="Add the burden-sharing section under this rule (shapley, "
         "nucleolus, least-core, scrb, gdp, units or equal): the alliance's cost game, "
         "solved within the same --time-limit.")] = None,
+    report: Annotated[bool, typer.Option(
+        "--report", help="Also write report.html, the self-contained HTML report, into "
+        "the --out folder (see procure report).")] = False,
 ) -> None:
     """Plan joint procurement (and the go-alone baseline) and movements for a scenario."""
     from procure.io import load_scenario
 
     code = _run(lambda: _solve_and_report(str(file), lambda: load_scenario(file), solver,
                                           time_limit, mip_gap, threads, seed, strict,
-                                          out_dir, force, [file], share))
+                                          out_dir, force, [file], share, report))
     raise typer.Exit(code)
 
 
@@ -572,6 +725,202 @@ def share_command(
         sys.stdout.write(view.table.to_json(orient="records", indent=2) + "\n")
         return
     print_shares(view, out, scenario.currency)
+
+
+@app.command("explain")
+def explain_command(
+    file: Annotated[Path, typer.Argument(help="Scenario (YAML or JSON).")],
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Explain why the scenario has no plan that meets every "
+        "requirement (the rules that cannot all hold).")] = False,
+    prices: Annotated[bool, typer.Option(
+        "--prices", help="Also price each national constraint: the alliance's cost with "
+        "and without it (one solve per rule, on the sweep engine).")] = False,
+    why_not: Annotated[list[str] | None, typer.Option(
+        "--why-not", help="PROGRAM or PROGRAM:MEMBER: the cost of forcing the program "
+        "(or the member's participation in it) into the plan; repeatable.")] = None,
+    solver: SolverOpt = Solver.highs,
+    time_limit: TimeOpt = None,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", min=1, help="Solves at once for --prices and --why-not.")] = None,
+    out_dir: OutOpt = None,
+    force: ForceOpt = False,
+) -> None:
+    """Why the plan is what it is: conflicting rules, why each shortfall, what one more
+    unit of each binding rule is worth, what national constraints cost (models/explain.md)."""
+    code = _run(lambda: _explain(file, strict, prices, why_not or [], solver, time_limit,
+                                 workers, out_dir, force))
+    raise typer.Exit(code)
+
+
+def _explain(file: Path, strict: bool, prices: bool, why_not: list[str], solver: Solver,
+             time_limit: float | None, workers: int | None, out_dir: Path | None,
+             force: bool) -> int:
+    import pandas as pd
+
+    from procure.backends import get_backend
+    from procure.explain.conflicts import CONFLICTS, conflicts_table, why_infeasible
+    from procure.explain.prices import parse_question
+    from procure.io import load_scenario
+    from procure.logistics import solve as solve_movements
+    from procure.procurement.formulation import FormulationOptions
+    from procure.procurement.solve import solve as solve_procurement
+    from procure.report.console import status_line
+    from procure.report.explain import print_conflicts, print_marginal
+    from procure.report.write import check_out, write_results
+    from procure.run.model import Budget
+
+    questions: list[tuple[str, str | None]] = []
+    for q in why_not:
+        try:
+            questions.append(parse_question(q))
+        except ValueError as e:
+            _fail(EXIT_INVALID, str(e))
+    if out_dir is not None:
+        try:
+            out_dir = check_out(out_dir, force=force, inputs=[file])
+        except OutputError as e:
+            _fail(EXIT_INVALID, f"--out: {e}")
+    try:
+        scenario = load_scenario(file)
+    except ScenarioError as e:
+        _invalid(e)
+    _warn(scenario)
+    known = {p.id: p for p in scenario.programs}
+    members = {m.id for m in scenario.members}
+    for program, member in questions:
+        if program not in known:
+            _fail(EXIT_INVALID, f"--why-not: program {program!r} is not in the scenario")
+        if member is not None and member not in members:
+            _fail(EXIT_INVALID, f"--why-not: member {member!r} is not in the scenario")
+    has_procurement = bool(scenario.programs and scenario.requirements)
+    has_movements = scenario.logistics is not None and bool(scenario.logistics.movements)
+    if not (has_procurement or has_movements):
+        _fail(EXIT_INVALID, f"{file}: nothing to explain (no programs and requirements, "
+                            "and no logistics movements)")
+    if (strict or prices or questions) and not has_procurement:
+        _fail(EXIT_INVALID, f"{file}: --strict, --prices and --why-not explain the "
+                            "procurement plan, and the scenario has no programs and "
+                            "requirements")
+    if time_limit is None:
+        time_limit = DEFAULT_TIME_LIMIT
+    budget = Budget(time_limit)
+    backend = get_backend(solver.value)
+    tables: dict[str, pd.DataFrame] = {}
+    summary: dict[str, object] = {}
+    cur = scenario.currency
+    if has_procurement:
+        if strict:
+            expl = why_infeasible(scenario, backend, _explain_options(budget))
+            if expl.found is None:
+                out.print("strict scenario: a plan meets every requirement (nothing conflicts)",
+                          highlight=False)
+            else:
+                print_conflicts("Why the strict scenario has no plan", [expl], out)
+            tables["conflicts"] = conflicts_table([expl], cur, CONFLICTS)
+            summary["strict_feasible"] = expl.found is None
+        rec = solve_procurement(scenario, solver=backend, options=SolveOptions(
+            time_limit=budget.remaining()), formulation=FormulationOptions(), budget=budget,
+            marginal=True)
+        out.print(f"joint plan: {status_line(rec)}", highlight=False, soft_wrap=True)
+        _check_status(str(file), "procurement", rec.status, rec.message, False)
+        summary["joint"] = rec.summary()
+        if rec.status != Status.OPTIMAL:
+            out.print("the joint plan is not proven optimal: no marginal values or shortfall "
+                      "reasons are shown (they would describe an unfinished plan)",
+                      highlight=False, soft_wrap=True)
+        else:
+            tables.update(_why_short_section(scenario, rec, solver, budget))
+            if "marginal_values" in rec.tables:
+                print_marginal(rec.tables["marginal_values"], cur, out, top=15)
+                tables["marginal_values"] = rec.tables["marginal_values"]
+        if prices or questions:
+            tables.update(_prices_section(scenario, prices, questions, solver, workers, budget,
+                                          rec))
+    if has_movements:
+        mr = solve_movements(scenario, solver=backend, options=SolveOptions(
+            time_limit=budget.remaining()), budget=budget)
+        out.print(f"movement plan: {status_line(mr)}", highlight=False, soft_wrap=True)
+        _check_status(str(file), "movement", mr.status, mr.message, False)
+        summary["movements"] = mr.summary()
+        if mr.status != Status.OPTIMAL:
+            out.print("the movement plan is not proven optimal: no shortfall reasons are "
+                      "shown (they would describe an unfinished plan)", highlight=False,
+                      soft_wrap=True)
+        tables.update(_why_movements_short(scenario, mr, solver, budget))
+        if "bottlenecks" in mr.tables:
+            tables["movement_bottlenecks"] = mr.tables["bottlenecks"]
+    if out_dir is not None:
+        try:
+            written = write_results(out_dir, {"explain": summary}, tables, force=force,
+                                    inputs=[file])
+        except OutputError as e:
+            _fail(EXIT_INVALID, f"--out: {e}")
+        out.print(f"results written to {escape(str(written))}", highlight=False,
+                  soft_wrap=True)
+    return EXIT_OK
+
+
+def _prices_section(scenario: Any, prices: bool, questions: list[tuple[str, str | None]],
+                    solver: Solver, workers: int | None, budget: Any,
+                    rec: Any) -> dict[str, Any]:
+    """``--prices`` and ``--why-not``: re-solves on the local pool (procure.explain.prices);
+    ``rec``: the joint plan already solved, which they compare with."""
+    from procure.explain.prices import constraint_prices, why_not
+    from procure.sweep.engine import LocalPool
+
+    global _raise_on_signal
+    _raise_on_signal = True
+    pool = LocalPool(workers)
+    tables: dict[str, Any] = {}
+    opts = SolveOptions(time_limit=budget.remaining(), threads=1)
+    try:
+        if prices:
+            cp = constraint_prices(scenario, solver=solver.value, options=opts, pool=pool,
+                                   budget=budget, plan=rec)
+            out.print("What each national constraint costs the alliance", style="bold",
+                      highlight=False)
+            for line in cp.lines():
+                out.print(f"  {escape(line)}", highlight=False, soft_wrap=True)
+            tables["constraint_prices"] = cp.table()
+        if questions:
+            wn = why_not(scenario, questions, solver=solver.value, options=opts, pool=pool,
+                         budget=budget, plan=rec)
+            out.print("Why not ...?", style="bold", highlight=False)
+            for line in wn.lines():
+                out.print(f"  {escape(line)}", highlight=False, soft_wrap=True)
+            tables["why_not"] = wn.table()
+    finally:
+        pool.close()
+        _raise_on_signal = False
+    return tables
+
+
+@app.command("report")
+def report_command(
+    result_dir: Annotated[Path, typer.Argument(help="A result folder (procure solve, demo "
+                                               "or share --out) or a sweep folder "
+                                               "(procure sweep --out).")],
+    html_out: Annotated[Path | None, typer.Option(
+        "-o", "--output", help="The HTML report to write: one self-contained page, "
+        "figures embedded, no network needed.")] = None,
+    pdf_out: Annotated[Path | None, typer.Option(
+        "--pdf", help="Also print the report to this PDF with headless Chromium (found "
+        "on the PATH, or named by $PROCURE_CHROMIUM).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace existing report files."
+                                        )] = False,
+) -> None:
+    """Write the HTML report (and/or a PDF) of a result or sweep folder."""
+    from procure.report.html import PrintError, ReportError, write_report
+
+    try:
+        written = write_report(result_dir, html_out, pdf_out, force=force)
+    except ReportError as e:  # not a result folder, an output exists, no Chromium
+        _fail(EXIT_INVALID, str(e))
+    except PrintError as e:
+        _fail(EXIT_ERROR, str(e))
+    for path in written:
+        out.print(f"report written to {escape(str(path))}", highlight=False, soft_wrap=True)
 
 
 @import_app.command("orlib-cflp")

@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from procure.explain.conflicts import Explanation, relax_unit
+from procure.explain.movements import MovementReason
 from procure.report.console import num
 
 
@@ -60,3 +61,22 @@ def print_marginal(table: pd.DataFrame, currency: str, con: Console, top: int = 
               "whatever the extra units cost within the budgets; over 'holds for' (in the "
               "rule's unit)",
               highlight=False, soft_wrap=True, style="dim")
+
+
+def print_movement_reasons(reasons: Sequence[MovementReason], con: Console) -> None:
+    """Why each short movement is short: the rules to relax together."""
+    if not reasons:
+        return
+    con.print("Why short (movements: the rules whose relaxation together delivers each in "
+              "full)", highlight=False, style="bold")
+    for r in reasons:
+        head = f"  {escape(r.movement)} ({escape(r.member)}, {num(r.short, 2)} " \
+               f"{escape(r.item)} short)"
+        if not r.rules:
+            con.print(f"{head}: {escape(r.note)}", highlight=False, soft_wrap=True)
+            continue
+        proof = "" if r.irreducible else " [dim](a test solve stopped at its limit: may " \
+                                         "hold extra rules)[/dim]"
+        con.print(f"{head}:{proof}", highlight=False, soft_wrap=True)
+        for c in r.rules:
+            con.print(f"   - {escape(c.text)}", highlight=False, soft_wrap=True)

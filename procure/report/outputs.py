@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from procure.explain.conflicts import CONFLICTS, SHORTFALL_REASONS
 from procure.explain.marginal import MARGINAL_VALUES
+from procure.explain.movements import MOVEMENT_SHORTFALL_REASONS
 from procure.explain.prices import PRICES, WHY_NOT
 from procure.logistics import result as logistics_result
 from procure.procurement import result as procurement_result
@@ -40,6 +41,8 @@ TABLES: tuple[tuple[str, TableSpec], ...] = (
     ("constraint_prices (procure explain --prices --out)", PRICES),
     ("why_not (procure explain --why-not PROGRAM[:MEMBER] --out)", WHY_NOT),
     *((f"movement_{spec.name}", spec) for spec in logistics_result.SPECS),
+    ("movement_shortfall_reasons (when a movement plan leaves a movement short)",
+     MOVEMENT_SHORTFALL_REASONS),
     *((f"{spec.name} (procure solve --share, procure share --out)", spec)
       for spec in (SHARES, SCHEDULE)),
 )
@@ -78,6 +81,9 @@ def outputs_markdown() -> str:
         "  with its header;",
         "- `columns.csv`: this page's tables as data (table, column, unit, meaning), with",
         "  the scenario's currency filled in;",
+        "- `results.xlsx` (`procure solve`, `procure demo`): every table below as a sheet",
+        "  of one Excel workbook, headers with their units (`cost [EUR million]`) and the",
+        "  column's meaning as the header's note, after a `contents` sheet;",
         "- `report.html` (with `--report`): the folder's HTML report (`procure report`),",
         "  made from the files above and sealed with them;",
         "- `procure-result.json`: the manifest that marks the folder as a procure result",
