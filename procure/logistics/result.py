@@ -9,6 +9,7 @@ summed: ``utilisation`` and ``bottlenecks`` carry a ``unit`` per row.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -120,6 +121,11 @@ BOTTLENECKS = TableSpec("bottlenecks", "one capacity the plan uses fully on some
            "and tons short, at the scenario's penalty rates: not money) per extra unit of "
            "this capacity, whatever the extra movement costs ((E5)), largest over its "
            "binding days; both 0: busy but not limiting"),
+    Column("value_day", DAY, "day whose value is shown (the dearest; empty: no value, "
+           "or a whole-horizon capacity such as an entitlement)"),
+    Column("holds_from", "see unit", "the value shown holds while that day's capacity is "
+           "at least this (LP ranging; -inf: no end) ..."),
+    Column("holds_to", "see unit", "... and at most this (inf: no end)"),
 ))
 SPECS = (MOVES, SORTIES, DRAWS, DELIVERIES, CLOSURE, UTILISATION, BOTTLENECKS,
          LOCATIONS)
@@ -131,6 +137,19 @@ METRIC_UNITS: dict[str, str] = {
 }
 
 
+class ShadowPrice(NamedTuple):
+    """What one more unit of a capacity is worth around the plan (section 11): money
+    and service (the lateness and shortfall penalty), the largest over the days it
+    binds; ``day`` is the day of the value shown and [``low``, ``high``] the range of
+    that day's capacity over which it holds (LP ranging; in the capacity's unit)."""
+
+    money: float
+    service: float
+    day: int
+    low: float
+    high: float
+
+
 def _with_units(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     out["unit"] = [KIND_UNITS.get(str(k), "") for k in out["kind"]]
@@ -138,7 +157,7 @@ def _with_units(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def bottlenecks(evaluation: MovementEvaluation,
-                prices: Mapping[tuple[str, str], tuple[float, float]],
+                prices: Mapping[tuple[str, str], ShadowPrice],
                 threshold: float = 0.999) -> pd.DataFrame:
     """Capacities the plan runs at (>= ``threshold`` of capacity): on how many days, and
     what one more unit of it is worth, in money and in service (``value_money``,
@@ -153,9 +172,13 @@ def bottlenecks(evaluation: MovementEvaluation,
                                             peak_use=("used", "max"),
                                             capacity=("capacity", "max")).reset_index()
     g["unit"] = [KIND_UNITS.get(str(k), "") for k in g["kind"]]
-    values = [prices.get((r, k), (0.0, 0.0)) for r, k in zip(g.resource, g.kind, strict=True)]
-    g["value_money"] = [float(v[0]) for v in values]
-    g["value_service"] = [float(v[1]) for v in values]
+    values = [prices.get((r, k)) for r, k in zip(g.resource, g.kind, strict=True)]
+    g["value_money"] = [0.0 if v is None else v.money for v in values]
+    g["value_service"] = [0.0 if v is None else v.service for v in values]
+    g["value_day"] = pd.array([None if v is None or v.day < 0 else v.day for v in values],
+                              dtype="Int64")
+    g["holds_from"] = [np.nan if v is None else v.low for v in values]
+    g["holds_to"] = [np.nan if v is None else v.high for v in values]
     out: pd.DataFrame = g.sort_values(["value_service", "value_money", "days_at_capacity",
                                        "peak_use"],
                                       ascending=False, ignore_index=True)
@@ -164,7 +187,7 @@ def bottlenecks(evaluation: MovementEvaluation,
 
 def tables(scenario: Scenario, plan: MovementPlan | None,
            evaluation: MovementEvaluation | None,
-           prices: Mapping[tuple[str, str], tuple[float, float]]) -> dict[str, pd.DataFrame]:
+           prices: Mapping[tuple[str, str], ShadowPrice]) -> dict[str, pd.DataFrame]:
     """moves, sorties, draws, deliveries, closure, utilisation, bottlenecks (empty
     without a plan), and locations (the network's coordinates, which a report's map
     draws: always filled)."""

@@ -23,6 +23,7 @@ from procure.logistics.compile import Compiled, compile_scenario
 from procure.logistics.evaluate import MovementEvaluation, evaluate
 from procure.logistics.formulation import Formulation, build
 from procure.logistics.plan import MovementPlan, decode
+from procure.logistics.result import ShadowPrice
 from procure.logistics.start import movement_start
 from procure.lp.model import FloatArray, ModelArrays
 from procure.run.model import Budget, Context, RunModel, Start, trivial_start
@@ -52,14 +53,15 @@ def lp_method(model: ModelArrays, *, duals: bool = False) -> dict[str, Any]:
 
 
 def shadow_prices(mm: Formulation, x: FloatArray, backend: Backend,
-                  options: SolveOptions) -> dict[tuple[str, str], tuple[float, float]]:
+                  options: SolveOptions) -> dict[tuple[str, str], ShadowPrice]:
     """Marginal value of one more unit of each capacity (ton/day, vehicle, landing...),
     the largest over the days it binds, as (money, service): the row duals of the two
     LPs around the plan of :func:`procure.explain.marginal.around_plan` ((E4): money at
     the plan's lateness and shortfall; (E5): the lateness and shortfall penalty at the
     plan's money), where flows are re-optimised and sorties may be added to the plan's
-    (fractionally) but not removed. A linear estimate: a whole extra sortie may be worth
-    more or less. ``backend`` must compute ranging (section 11)."""
+    (fractionally) but not removed, with the range of the capacity over which the value
+    of the day shown holds. A linear estimate: a whole extra sortie may be worth more or
+    less. ``backend`` must compute ranging (section 11)."""
     from procure.explain.marginal import around_plan
 
     m = mm.model
@@ -74,15 +76,25 @@ def shadow_prices(mm: Formulation, x: FloatArray, backend: Backend,
     zero = np.zeros(m.num_rows)
     money = -around.money.row_dual if around.money is not None else zero
     service = -around.service.row_dual if around.service is not None else zero
-    prices: dict[tuple[str, str], tuple[float, float]] = {}
+    prices: dict[tuple[str, str], ShadowPrice] = {}
     for fam in mm.capacities:
-        rows = slice(fam.first_row, fam.first_row + len(fam.resource))
-        for res, vm, vs in zip(fam.resource, money[rows].tolist(), service[rows].tolist(),
-                               strict=True):
-            if vm > 1e-9 or vs > 1e-9:
-                key = (res, fam.kind)
-                old = prices.get(key, (0.0, 0.0))
-                prices[key] = (max(old[0], max(vm, 0.0)), max(old[1], max(vs, 0.0)))
+        first = fam.first_row
+        for k, res in enumerate(fam.resource):
+            row = first + k
+            vm, vs = max(float(money[row]), 0.0), max(float(service[row]), 0.0)
+            if vm <= 1e-9 and vs <= 1e-9:
+                continue
+            key = (res, fam.kind)
+            old = prices.get(key)
+            # the day shown: the dearest in money, else in service
+            by = around.money if vm > 1e-9 or around.service is None else around.service
+            if old is None or (vm, vs) > (old.money, old.service):
+                assert by is not None
+                prices[key] = ShadowPrice(vm, max(vs, old.service if old else 0.0),
+                                          int(fam.day[k]), float(by.rhs_low[row]),
+                                          float(by.rhs_high[row]))
+            else:
+                prices[key] = old._replace(service=max(old.service, vs))
     return prices
 
 

@@ -413,3 +413,8 @@ def test_reinforcement_plan_is_checked_and_names_bottlenecks() -> None:
         for a, b in ((ln.origin, ln.destination), (ln.destination, ln.origin))}
     assert set(bn.resource) <= names
     assert (bn.value_money >= 0).all() and (bn.value_service >= 0).all()
+    # a value's range holds the capacity it was computed at (fleets and MOG: the peak day)
+    valued = bn[(bn.value_money > 0) | (bn.value_service > 0)]
+    assert valued.value_day.notna().all()
+    assert (valued.holds_from <= valued.capacity + 1e-6).all()
+    assert (valued.holds_to >= valued.capacity - 1e-6).all()
