@@ -681,24 +681,14 @@ def share_command(
 ) -> None:
     """Who pays what: the alliance's cost game (every coalition's own like-for-like plan)
     shared by each fair rule, member by member (models/sharing.md section 11)."""
-    from procure.io import load_scenario
     from procure.report.sharing import print_shares
-    from procure.report.write import check_out, write_results
+    from procure.report.write import write_results
     from procure.sharing.view import RULES, share_alliance
     from procure.sweep.runner import make_pool
 
     if rule not in RULES:
         _fail(EXIT_INVALID, f"--rule: {rule!r} is not one of {', '.join(RULES)}")
-    if out_dir is not None:  # before any work: a typo must not cost a solve
-        try:
-            out_dir = check_out(out_dir, force=force, inputs=[file])
-        except OutputError as e:
-            _fail(EXIT_INVALID, f"--out: {e}")
-    try:
-        scenario = load_scenario(file)
-    except ScenarioError as e:
-        _invalid(e)
-    _warn(scenario)
+    out_dir, scenario = _out_and_scenario(file, out_dir, force)
     if len(scenario.members) < 2 or not (scenario.programs and scenario.requirements):
         _fail(EXIT_INVALID, f"{file}: sharing needs at least 2 members, programs and "
                             "requirements")
@@ -725,6 +715,26 @@ def share_command(
         sys.stdout.write(view.table.to_json(orient="records", indent=2) + "\n")
         return
     print_shares(view, out, scenario.currency)
+
+
+def _out_and_scenario(file: Path, out_dir: Path | None, force: bool
+                      ) -> tuple[Path | None, Any]:
+    """``--out`` checked before any work (a typo must not cost a solve), then the
+    scenario loaded and its warnings printed; exit 2 on either's error."""
+    from procure.io import load_scenario
+    from procure.report.write import check_out
+
+    if out_dir is not None:
+        try:
+            out_dir = check_out(out_dir, force=force, inputs=[file])
+        except OutputError as e:
+            _fail(EXIT_INVALID, f"--out: {e}")
+    try:
+        scenario = load_scenario(file)
+    except ScenarioError as e:
+        _invalid(e)
+    _warn(scenario)
+    return out_dir, scenario
 
 
 @app.command("explain")
@@ -761,13 +771,12 @@ def _explain(file: Path, strict: bool, prices: bool, why_not: list[str], solver:
     from procure.backends import get_backend
     from procure.explain.conflicts import CONFLICTS, conflicts_table, why_infeasible
     from procure.explain.prices import parse_question
-    from procure.io import load_scenario
     from procure.logistics import solve as solve_movements
     from procure.procurement.formulation import FormulationOptions
     from procure.procurement.solve import solve as solve_procurement
     from procure.report.console import status_line
     from procure.report.explain import print_conflicts, print_marginal
-    from procure.report.write import check_out, write_results
+    from procure.report.write import write_results
     from procure.run.model import Budget
 
     questions: list[tuple[str, str | None]] = []
@@ -776,16 +785,7 @@ def _explain(file: Path, strict: bool, prices: bool, why_not: list[str], solver:
             questions.append(parse_question(q))
         except ValueError as e:
             _fail(EXIT_INVALID, str(e))
-    if out_dir is not None:
-        try:
-            out_dir = check_out(out_dir, force=force, inputs=[file])
-        except OutputError as e:
-            _fail(EXIT_INVALID, f"--out: {e}")
-    try:
-        scenario = load_scenario(file)
-    except ScenarioError as e:
-        _invalid(e)
-    _warn(scenario)
+    out_dir, scenario = _out_and_scenario(file, out_dir, force)
     known = {p.id: p for p in scenario.programs}
     members = {m.id for m in scenario.members}
     for program, member in questions:

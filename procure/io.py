@@ -520,12 +520,18 @@ def read_document(path: str | os.PathLike[str], *,
 
 
 def load_scenario(path: str | os.PathLike[str]) -> Scenario:
-    """Load and validate a scenario from a ``.yaml``/``.yml`` or ``.json`` file.
+    """Load and validate a scenario from a ``.yaml``/``.yml``, ``.json`` or ``.xlsx``
+    (scenario workbook, :mod:`procure.workbook`) file.
 
     Raises :class:`ScenarioError` for anything wrong with the file or its content:
     missing, a directory, unreadable, over :data:`MAX_BYTES`, not UTF-8, malformed,
-    or invalid."""
+    or invalid (a workbook's problems as a :class:`~procure.errors.WorkbookError`
+    naming sheet, row and column)."""
     p = Path(path)
+    if p.suffix.lower() == ".xlsx":
+        from procure.workbook import read_scenario
+
+        return read_scenario(p)
     src = str(p)
     raw = _read(p, src)
     fmt = "json" if p.suffix.lower() == ".json" else "yaml"

@@ -41,6 +41,7 @@ def study_tables(st: Study) -> dict[str, pd.DataFrame]:
         for name, df in st.level.tables.items():
             tables[f"like_for_like_{name}"] = df
     tables["member_costs"] = st.member_costs()
+    tables["members"] = st.members()
     tables["shortfall_by_capability"] = st.shortfall_by_capability()
     tables["duplication"] = st.duplication()
     return tables
@@ -48,7 +49,8 @@ def study_tables(st: Study) -> dict[str, pd.DataFrame]:
 
 def write_results(out_dir: str | os.PathLike[str], summary: dict[str, object],
                   tables: dict[str, pd.DataFrame], *, force: bool = False,
-                  inputs: Iterable[str | os.PathLike[str]] = ()) -> Path:
+                  inputs: Iterable[str | os.PathLike[str]] = (), report: bool = False,
+                  excel: bool = False) -> Path:
     """Write ``summary.json``, ``columns.csv`` and every table to ``out_dir`` and return
     its resolved path.
 
@@ -58,7 +60,15 @@ def write_results(out_dir: str | os.PathLike[str], summary: dict[str, object],
     files being read, which the folder must not be or contain). What differs between
     two runs of the same input, seed and threads (wall-clock timings, timestamps) goes to
     ``run.json``, not ``summary.json``: every other file is byte-identical, and only the
-    manifest's ``created`` differs in it."""
+    manifest's ``created`` differs in it.
+
+    ``report``: also ``report.html``, the folder's HTML report
+    (:func:`procure.report.html.report_into`), made from the files just written and
+    sealed with them by the same manifest, so the folder and its report are written (or
+    not) together.
+
+    ``excel``: also ``results.xlsx``, every table as a sheet with units in its headers
+    (:mod:`procure.report.excel`), written and sealed with the other files."""
     stable, volatile = split_volatile(summary)
 
     def fill(folder: Path) -> None:
@@ -70,6 +80,14 @@ def write_results(out_dir: str | os.PathLike[str], summary: dict[str, object],
         for name, df in tables.items():
             df.to_csv(folder / f"{name}.csv", index=False)
             df.to_parquet(folder / f"{name}.parquet", index=False)
+        if excel:
+            from procure.report.excel import RESULTS_WORKBOOK, write_results_workbook
+
+            write_results_workbook(folder / RESULTS_WORKBOOK, tables, atomic=False)
+        if report:
+            from procure.report.html import report_into
+
+            report_into(folder)
 
     return write_folder(out_dir, fill, force=force, inputs=inputs)
 
