@@ -51,7 +51,8 @@ EXIT_OK, EXIT_ERROR, EXIT_INVALID, EXIT_INFEASIBLE, EXIT_NO_SOLUTION = 0, 1, 2, 
 EXIT_INTERRUPTED = 130
 DEFAULT_TIME_LIMIT = 600.0  # seconds of wall clock for a whole solve command
 REPORT_RESERVE = (0.05, 1.0)  # of --time-limit, kept for reporting: fraction, at most s
-_STARTED = time.perf_counter()  # the command's clock starts when the CLI is loaded
+_STARTED = time.perf_counter()  # the command's clock starts when the CLI is loaded ...
+_RUNS = 0  # ... or, when the app runs again in the same process, when that run starts
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Joint procurement planning for multinational alliances.")
@@ -109,8 +110,11 @@ def _global(
                                          help="Log progress (-v: stages, -vv: details).")] = 0,
 ) -> None:
     """Joint procurement planning for multinational alliances."""
-    global _debug
+    global _debug, _RUNS, _STARTED
     _debug = debug
+    if _RUNS:  # a later command of a process that imported the CLI once (tests, tools)
+        _STARTED = time.perf_counter()
+    _RUNS += 1
     logger = logging.getLogger("procure")
     for old in [h for h in logger.handlers if isinstance(h, _StderrHandler)]:
         logger.removeHandler(old)  # one command, one handler (the app may run again)

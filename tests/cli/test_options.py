@@ -158,3 +158,17 @@ def test_interrupt_during_start_up_is_one_line_and_130(delay: float) -> None:
     _, err = p.communicate(timeout=60)
     assert p.returncode == 130, err
     assert len(err.strip().splitlines()) == 1 and err.startswith("interrupted"), err
+
+
+def test_a_later_command_in_the_same_process_gets_its_whole_time_limit(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command's clock starts at import for the process's first command, and at the
+    command itself for every later one (an in-process test run, a tool driving the app):
+    an hour after import, --time-limit 60 still leaves a solve its 60 s."""
+    monkeypatch.setattr(cli, "_STARTED", time.perf_counter() - 3600)
+    monkeypatch.setattr(cli, "_RUNS", 1)
+    r = CliRunner().invoke(app, ["solve", str(DATASETS / "tutorial.yaml"), "--time-limit",
+                                 "60", "--out", str(tmp_path / "res")])
+    assert r.exit_code == 0, r.stdout + r.stderr
+    summary = json.loads((tmp_path / "res" / "summary.json").read_text())
+    assert summary["procurement"]["joint"]["status"] == "optimal"
