@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import MIP_BACKENDS
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
@@ -138,6 +138,7 @@ def _feasible_scipy(a: np.ndarray, lo: np.ndarray, hi: np.ndarray, rows: list[in
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(0, 10_000), st.integers(2, 4), st.integers(3, 8),
        st.sampled_from(["highs", "cbc"]), st.booleans())
+@example(seed=162, n=2, k=3, solver="highs", use_iis=True)  # HiGHS IIS missed a row
 def test_conflicts_are_irreducible_on_random_systems(seed: int, n: int, k: int, solver: str,
                                                      use_iis: bool) -> None:
     """Random row systems over x in [0, 5]^n: a found conflict is infeasible and every
