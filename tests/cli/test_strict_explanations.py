@@ -9,32 +9,22 @@ from typing import Any
 
 import pandas as pd
 import yaml
+from explain.test_conflicts import scenario as conflict_scenario
 from typer.testing import CliRunner
 
 from procure.cli import app
+from procure.io import save_scenario
 
 CONFLICT = ("PL budget 2027 (600 EUR million) + program AMD_LR_PATRIOT capacity 3 fire "
             "unit per year + requirement PL/AMD_LR: 6 fire unit by 2028")
 
 
 def write_scenario(tmp_path: Path, *, budget_2027: float = 600.0) -> Path:
-    """PL needs 6 fire units of AMD_LR by 2028 from one program (500 per unit, 3 a year
-    from 2027); its 2027 budget buys ``budget_2027 / 500`` of them (the same scenario as
-    tests/explain/test_conflicts.py)."""
-    data: dict[str, Any] = {
-        "name": "conflict", "horizon": {"first_year": 2026, "last_year": 2030},
-        "members": [
-            {"id": "PL", "gdp": 800, "budgets": {y: (budget_2027 if y == 2027 else 5000)
-                                                 for y in range(2026, 2031)}},
-            {"id": "DE", "gdp": 4000}],
-        "capabilities": [{"id": "AMD_LR", "unit": "fire unit"}],
-        "programs": [{"id": "AMD_LR_PATRIOT", "capability": "AMD_LR", "lead": "DE",
-                      "unit_cost": 500, "capacity_per_year": 3, "first_delivery_year": 2027}],
-        "requirements": [{"member": "PL", "capability": "AMD_LR", "quantity": 6,
-                          "by_year": 2028}],
-    }
+    """The conflict scenario of tests/explain/test_conflicts.py as a YAML file: PL needs 6
+    fire units of AMD_LR by 2028 from one program (500 per unit, 3 a year from 2027);
+    its 2027 budget buys ``budget_2027 / 500`` of them."""
     path = tmp_path / "conflict.yaml"
-    path.write_text(yaml.safe_dump(data))
+    save_scenario(conflict_scenario(budget_2027=budget_2027), path)
     return path
 
 
