@@ -88,6 +88,7 @@ __all__ = [
     "game_standalone",
     "game_state",
     "generate",
+    "generate_alliance",
     "import_cflp",
     "load_scenario",
     "load_sweep_spec",
@@ -168,21 +169,25 @@ class SolveRecord:
     evaluator_ok: bool | None  # the independent evaluator's verdict (None: no plan)
     total_cost: float | None  # the evaluator's exact cost (procurement only)
     message: str
+    shortfall_units: float | None = None  # the evaluator's total shortfall (procurement)
+    timings: dict[str, float] | None = None  # the run's stages, seconds
 
 
 def solve_procurement(scenario: Scenario, options: SolveOptions, *,
                       backend: str = DEFAULT_BACKEND, strong_linking: bool = True,
-                      warm_start: bool | None = None) -> SolveRecord:
+                      warm_start: bool | None = None, relaxation: bool = True) -> SolveRecord:
     """The product's procurement solve (joint mode); ``strong_linking=False`` drops the
-    (2a) linking rows; ``warm_start`` as the library's (None: its own default)."""
+    (2a) linking rows; ``warm_start`` as the library's (None: its own default);
+    ``relaxation=False`` is the path before the relaxation start (section 11.5)."""
     res = solve(scenario, solver=backend, options=options,
                 formulation=FormulationOptions(strong_linking=strong_linking),
-                warm_start=warm_start)
+                warm_start=warm_start, relaxation=relaxation)
     ev = res.evaluation
     return SolveRecord(str(res.status), res.objective, res.bound, res.gap, res.build_seconds,
                        res.solve_seconds, res.model_size,
                        None if ev is None else ev.feasible,
-                       None if ev is None else ev.total_cost, res.message)
+                       None if ev is None else ev.total_cost, res.message,
+                       None if ev is None else ev.shortfall_units, dict(res.timings))
 
 
 def solve_logistics(scenario: Scenario, options: SolveOptions, *,

@@ -26,6 +26,7 @@ from typing import Any
 
 import highspy
 
+from benchmarks.alliance import alliance_run
 from benchmarks.cases import REPO_ROOT, Kind, scenario_for
 from benchmarks.instances import hard_instance_run, linking_run, orlib_instance
 from benchmarks.library import (
@@ -184,6 +185,7 @@ TASKS: dict[str, Callable[..., dict[str, Any]]] = {
     "sweep": sweep_run,
     "sharing": sharing_run,
     "sharing-reference": reference_run,
+    "alliance": alliance_run,
 }
 """The ``task`` of a spec -> the function its other keys are passed to."""
 

@@ -22,7 +22,10 @@
    leave-one-out values, the sampled Shapley value, the least core and the nucleolus,
    timed, and whether both pools give the same answers; and a generated alliance small
    enough to enumerate, its least core and nucleolus by enumeration and by the
-   separation MILP (:mod:`benchmarks.sharing`).
+   separation MILP (:mod:`benchmarks.sharing`);
+8. alliance-scale solves: the sample alliance, NATO-sized generated alliances and the
+   80-member model, today's path against the relaxation start, on 1 and 2 threads
+   (:mod:`benchmarks.alliance`).
 
 Results go to ``results.json`` (everything) and ``RESULTS.md`` (tables and
 findings) in ``out_dir``; both are written atomically at the end. Each section's
@@ -46,6 +49,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from benchmarks.alliance import CONTENDERS as ALLIANCE_CONTENDERS
+from benchmarks.alliance import PLANS as ALLIANCE_PLANS
 from benchmarks.cases import PROFILES, REPO_ROOT, SIZES, SWEEPS, Kind, Profile, orlib_data
 from benchmarks.library import available_backends, backend_version
 from benchmarks.lp_methods import METHODS
@@ -342,6 +347,27 @@ def sharing_runs(profile: Profile, log: Log) -> dict[str, Any]:
             "versions": _versions(("dask", "distributed"))}
 
 
+def alliance_rows(profile: Profile, log: Log) -> dict[str, Any]:
+    """Section 8: every case of the profile's plan by every contender, in fresh children."""
+    plan = ALLIANCE_PLANS.get(profile.name)
+    if plan is None:
+        return {"rows": []}
+    rows = []
+    for case, params, seed in plan.cases:
+        for contender in ALLIANCE_CONTENDERS:
+            r = run_child({"task": "alliance", "case": case,
+                           "params": None if params is None else list(params), "seed": seed,
+                           "contender": contender, "time_limit": plan.limit},
+                          timeout=plan.limit * 3 + 300)
+            r.setdefault("case", case)
+            r.setdefault("seed", seed)
+            r.setdefault("contender", contender)
+            log(f"alliance {case} seed {seed} {contender}: {r.get('status', r.get('error'))} "
+                f"{r.get('wall', 0):.1f} s, gap on cost {r.get('gap_on_cost')}")
+            rows.append(r)
+    return {"limit": plan.limit, "rows": rows}
+
+
 SECTIONS: dict[str, Callable[[Profile, Log], Any]] = {
     "build": build_sweep,
     "solve": backend_matrix,
@@ -351,6 +377,7 @@ SECTIONS: dict[str, Callable[[Profile, Log], Any]] = {
     "lp": lp_rows,
     "sweep": sweep_runs,
     "sharing": sharing_runs,
+    "alliance": alliance_rows,
 }
 
 

@@ -50,3 +50,19 @@ SWEEP_SPEEDUP_MIN: Final = 1.6
 DASK_OVERHEAD_PER_CASE_MAX: Final = 0.5
 """Seconds Dask (a LocalCluster of 2 workers) adds per case against the local pool with 2
 workers, the cluster's start-up excluded, less than this."""
+
+# -- 8. Alliance-scale solves -----------------------------------------------------------
+ALLIANCE_SECONDS: Final = 60.0
+"""NATO-sized alliances: proven optimal within this many seconds on 2 threads ..."""
+
+ALLIANCE_GAP_ON_COST: Final = 1e-4
+"""... where proven means (objective - bound) / the plan's cost at most this ..."""
+
+ALLIANCE_SPEEDUP_MIN: Final = 5.0
+"""... at least this many times faster than today's path (the reference)."""
+
+BIG_GAP_MAX: Final = 0.01
+"""The 80-member model: a plan within this relative gap of its bound within the limit."""
+
+SAMPLE_PROOF_SECONDS: Final = 2.0
+"""The sample alliance proven optimal within this many seconds (build + solve)."""

@@ -92,6 +92,17 @@ class Formulation:
     share_column: IntArray = field(repr=False)  # per pair, see ShareVars
     join_column: IntArray = field(repr=False, default_factory=lambda: np.zeros(0, np.int64))
     # per pair: the column of u_k, -1 where the pair has none
+    tiers: tuple[Tiers, ...] = ()  # (7b): the tier columns y_{l,j} of each launch in Λ_prop
+
+
+@dataclass(frozen=True)
+class Tiers:
+    """The tiers of one launch l in Λ_prop (7b): ``block`` holds y_{l,j}, ``breaks``
+    the tier floors Q_0 < ... < Q_{J-1} (section 3)."""
+
+    launch: int
+    block: VarBlock
+    breaks: FloatArray = field(repr=False)
 
 
 # ---------------------------------------------------------------------------------------
@@ -161,6 +172,7 @@ class _Builder:
     sigma_col: IntArray  # per pair: column of sigma_k (z_l for single-pair launches), or -1
     # per (2b) row key (m, c) in key order: the requirement that absorbs the row, or -1
     closing: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    tiers: list[Tiers] = field(default_factory=list)  # (7b) tier columns, per launch
 
     # -- (1) requirement coverage ---------------------------------------------------------
     def closing_requirements(self) -> IntArray:
@@ -581,6 +593,7 @@ class _Builder:
         nj = breaks.size
         nxt = np.append(breaks[1:], max(x_max, breaks[-1]))  # Q_{j+1}; X_l <= Q_{j+1}
         y = m.add_variables(f"tier[{launch}]", nj, upper=1.0, integer=True)
+        self.tiers.append(Tiers(launch, y, breaks))
         xl = m.add_variables(f"units[{launch}]", 1)
         cells = np.flatnonzero(c.pair_launch[c.cell_pair] == launch)
         ncell = cells.size
@@ -956,4 +969,4 @@ def build(c: Compiled, options: FormulationOptions | None = None) -> Formulation
     model.col_upper[z.start + short] = 0.0
     # (13a) as a bound too (the restricted MIP of section 11.2 keeps such launches open)
     model.col_lower[z.start + np.setdiff1d(forced, short)] = 1.0
-    return Formulation(c, opt, model, z, x, s, sigma_col, u_col)
+    return Formulation(c, opt, model, z, x, s, sigma_col, u_col, tuple(b.tiers))

@@ -25,6 +25,8 @@ from procure.procurement.compile import Compiled, Mode, compile_scenario
 from procure.procurement.evaluate import Evaluation, evaluate
 from procure.procurement.formulation import Formulation, FormulationOptions, build
 from procure.procurement.plan import Plan, decode
+from procure.procurement.relaxation import applies as relaxation_applies
+from procure.procurement.relaxation import relaxation_start
 from procure.procurement.start import (
     lagrangian_start,
     open_all_certificate,
@@ -36,6 +38,7 @@ from procure.run.record import RunRecord
 from procure.schema.scenario import Scenario
 
 START_SHARE = 0.2  # at most this share of the time left goes to the start heuristic
+RELAXATION_SHARE = 0.5  # ... and this share to the relaxation start (section 11.5)
 # warm_start=None: run the heuristic on models with this many purchase cells or more,
 # and only when its restricted MIP keeps at most this share of the launches
 AUTO_START_CELLS = 10_000
@@ -58,6 +61,10 @@ class ProcurementModel(RunModel[Compiled, Formulation, Plan, Evaluation]):
     mode: Mode = "joint"
     formulation: FormulationOptions = field(default_factory=FormulationOptions)
     warm_start: bool | None = None
+    # on models with tiered proportional shares, the relaxation start of section 11.5
+    # (relaxed shares, then a tier window) instead of the Lagrangian start; False keeps
+    # the Lagrangian start there too (the reference path of the benchmarks)
+    relaxation: bool = True
     label: str = ""  # the variant's name when not the mode's ("like-for-like")
     # what one more unit of each binding rule is worth (procure.explain.marginal), from
     # two LPs around the plan on a backend with ranging
@@ -104,20 +111,27 @@ class ProcurementModel(RunModel[Compiled, Formulation, Plan, Evaluation]):
 
     def wants_start(self, formulation: Formulation, backend: Backend) -> bool:
         if self.warm_start is None:
-            return formulation.buy.size >= AUTO_START_CELLS
+            return ((self.relaxation and relaxation_applies(formulation))
+                    or formulation.buy.size >= AUTO_START_CELLS)
         return self.warm_start
 
     def start(self, formulation: Formulation, context: Context
               ) -> tuple[Start | None, Formulation]:
-        """Section 11: the Lagrangian start; and, when it (or a plan with every launch
+        """Section 11: the relaxation start of 11.5 on models with tiered proportional
+        shares, else the Lagrangian start; and, when it (or a plan with every launch
         open) has no shortfall, the tighter rebuild with the shortfall bound (11.3)."""
         f, opts = formulation, context.options
         auto = self.warm_start is None
-        budget = context.budget.share(START_SHARE, default=0.0)
-        limit = None if context.budget.remaining() is None else budget
-        found = lagrangian_start(f, context.backend, time_limit=limit, threads=opts.threads,
-                                 seed=opts.seed,
-                                 max_candidate_share=AUTO_CANDIDATE_SHARE if auto else 1.0)
+        limited = context.budget.remaining() is not None
+        if self.relaxation and relaxation_applies(f):
+            limit = context.budget.share(RELAXATION_SHARE, default=0.0) if limited else None
+            found = relaxation_start(f, context.backend, time_limit=limit,
+                                     threads=opts.threads, seed=opts.seed, gap=opts.mip_gap)
+        else:
+            limit = context.budget.share(START_SHARE, default=0.0) if limited else None
+            found = lagrangian_start(f, context.backend, time_limit=limit,
+                                     threads=opts.threads, seed=opts.seed,
+                                     max_candidate_share=AUTO_CANDIDATE_SHARE if auto else 1.0)
         notes = [f"start heuristic: {found.message}"]
         bound = shortfall_bound(f, found)
         fo = f.options
@@ -202,13 +216,16 @@ def solve(
     label: str = "",
     budget: Budget | None = None,
     marginal: bool = False,
+    relaxation: bool = True,
 ) -> ProcurementRecord:
     """Plan procurement for ``scenario`` (``mode="alone"``: the go-alone baseline)
     through the run pipeline: build and solve timed separately, the plan re-checked by
     the independent evaluator, whose exact costs and payments the record reports.
     ``compiled`` (for ``mode``) and ``input_hash`` spare a caller that runs one scenario
-    several times the recompiling and rehashing."""
+    several times the recompiling and rehashing. ``relaxation=False`` keeps the
+    Lagrangian start on models with proportional shares (section 11.5)."""
     model = ProcurementModel(mode=mode, formulation=formulation or FormulationOptions(),
-                             warm_start=warm_start, label=label, marginal=marginal)
+                             warm_start=warm_start, label=label, marginal=marginal,
+                             relaxation=relaxation)
     return run(model, scenario, solver=solver, options=options, compiled=compiled,
                input_hash=input_hash, budget=budget)

@@ -79,6 +79,14 @@ class Start:
             return None
         return abs(self.objective - self.bound) / max(abs(self.objective), 1e-9)
 
+    def proves(self, gap: float) -> bool:
+        """Whether the plan is proven optimal by the heuristic's own bound: within the
+        relative ``gap`` a solve would stop at (then no solve is needed)."""
+        g = self.gap
+        return (self.x is not None and self.objective is not None and self.bound is not None
+                and self.bound <= self.objective + gap * max(abs(self.objective), 1e-9)
+                and g is not None and g <= gap)
+
 
 def trivial_start(model: ModelArrays, columns: IntArray, values: FloatArray,
                   message: str, *, tol: float = 1e-9) -> Start | None:

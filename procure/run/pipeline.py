@@ -4,12 +4,13 @@
             -> decode -> evaluate -> [follow-up] -> tables -> RunRecord
 
 One wall-clock budget (the options' ``time_limit``) covers the whole run: the start
-heuristic draws its share from it, the main solve gets what is left, and LPs around
-the plan get what the solve left over. Every stage is timed. A solve stopped at a limit
-is reported with its incumbent, bound and gap; a start heuristic's plan is reported
-when it is better than what the solve returned. A backend that raises (it should
-return an ``error`` outcome instead) becomes an ``error`` record with the reason; a
-Ctrl-C during the solve becomes a record stopped by ``interrupt``, carried by
+heuristic draws its share from it (and when its plan meets the bound it proved within
+the options' gap, the plan is optimal and no main solve runs), the main solve gets what
+is left, and LPs around the plan get what the solve left over. Every stage is timed. A
+solve stopped at a limit is reported with its incumbent, bound and gap; a start
+heuristic's plan is reported when it is better than what the solve returned. A backend
+that raises (it should return an ``error`` outcome instead) becomes an ``error`` record
+with the reason; a Ctrl-C during the solve becomes a record stopped by ``interrupt``, carried by
 :class:`RunInterrupted` so a caller can show it before stopping.
 """
 
@@ -85,6 +86,18 @@ def with_start(outcome: SolveOutcome, start: Start | None) -> SolveOutcome:
     return outcome
 
 
+def proven_by_start(start: Start | None, backend: Backend, gap: float) -> SolveOutcome | None:
+    """The outcome of a run whose start heuristic proved its own plan optimal (its
+    objective within the relative ``gap`` of the bound it proved, so the solver has
+    nothing left to do); ``None`` otherwise."""
+    if start is None or start.x is None or start.objective is None or not start.proves(gap):
+        return None
+    return SolveOutcome(Status.OPTIMAL, start.x, start.objective, start.bound, start.gap,
+                        0.0, backend.name, backend.version(),
+                        "the start heuristic's plan meets its bound: proven optimal "
+                        "without a main solve", stopped_by=Stop.GAP)
+
+
 class _Clock:
     """Wall-clock seconds per stage (each logged at DEBUG level)."""
 
@@ -143,9 +156,10 @@ def run(
                 start, formulation = model.start(formulation, budget_ctx)
         try:
             with clock.stage("solve"):
-                outcome = backend.solve(formulation.model,
-                                        budget_ctx.options_within(None),
-                                        start=None if start is None else start.x)
+                proven = proven_by_start(start, backend, opts.mip_gap)
+                outcome = proven if proven is not None else backend.solve(
+                    formulation.model, budget_ctx.options_within(None),
+                    start=None if start is None else start.x)
         except KeyboardInterrupt:
             outcome = failure(Status.LIMIT, clock.timings.get("solve", 0.0), backend.name,
                               backend.version(), "interrupted by the user")

@@ -1,0 +1,118 @@
+"""Relax the shares, then restrict the tiers: a bound and a start for models with
+proportional shares (section 11.5 of ``models/procurement.md``).
+
+The tiered rows (7b) that make proportional NRC shares exact-or-conservative are most of
+a large alliance's model (one row per pair and tier), and they are what makes its
+branch and bound slow. Two solves around them:
+
+1. **Relaxation.** The same model with (7b) replaced by (7b') (section 7.3), a few
+   rows per launch. Every plan whose exact shares respect the budgets and workshare
+   rules satisfies (7b'), and so does every plan of the tiered model (whose shares
+   overstate the exact ones). Its optimum, or the bound its solve proves, is therefore
+   a lower bound on the tiered model's optimum.
+2. **Tier window.** The tiered model itself, with the launches the relaxation closed
+   kept closed, and each open launch's tiers cut to a window around the units X*_l the
+   relaxation bought from it: only tiers with floor Q_j in
+   ``[X*_l / (1 + w) - 1, X*_l (1 + w)]`` stay (w = ``WINDOW``). Tightening bounds only
+   restricts, so its plan is a plan of the full model, whatever the window.
+
+The pipeline hands the window's plan to the main solve as a start, with the
+relaxation's bound; when the two meet within the run's gap, the plan is proven optimal
+and the main solve is skipped.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+import numpy as np
+
+from procure.backends.base import Backend, SolveOptions, SolveOutcome, Status
+from procure.lp.model import FloatArray
+from procure.procurement.formulation import Formulation, build
+from procure.run.model import Start
+
+WINDOW = 0.1  # tiers kept around the relaxation's units: Q_j in [X/(1+w) - 1, X (1+w)]
+RELAX_SHARE = 0.6  # of the time given to the heuristic, at most this goes to step 1
+NO_LIMIT_WINDOW = 5.0  # without a time limit, step 2 gets this many times step 1's time
+MIN_WINDOW_SECONDS = 10.0  # ... and at least this many seconds
+
+
+def applies(f: Formulation) -> bool:
+    """Whether ``f`` has tiered proportional shares (7b) to relax."""
+    return f.options.proportional_shares == "tiered" and bool(f.tiers)
+
+
+def launch_units(f: Formulation, x: FloatArray) -> FloatArray:
+    """X_l per launch: the units a solution ``x`` of ``f`` buys from each launch."""
+    c = f.compiled
+    return np.bincount(c.pair_launch[c.cell_pair], weights=f.buy.values(x),
+                       minlength=c.num_launches).astype(np.float64)
+
+
+def window_bounds(f: Formulation, open_launch: np.ndarray, units: FloatArray,
+                  window: float = WINDOW) -> FloatArray:
+    """Column upper bounds of ``f.model`` that keep closed the launches not in
+    ``open_launch`` (unless forced open, (13a)) and, for each tiered launch, only the
+    tiers whose floor Q_j lies within the window around ``units[l]``."""
+    model = f.model
+    upper = model.col_upper.copy()
+    z = f.launch.index
+    closed = ~open_launch & (model.col_lower[z] < 0.5)
+    upper[z[closed]] = 0.0
+    for t in f.tiers:
+        x_l = float(units[t.launch])
+        keep = (t.breaks <= x_l * (1.0 + window) + 1e-9) & (
+            t.breaks >= x_l / (1.0 + window) - 1.0 - 1e-9)
+        upper[t.block.index[~keep]] = 0.0
+    return upper
+
+
+def _bound(outcome: SolveOutcome) -> float | None:
+    """The lower bound a relaxation's solve proved: its dual bound, or its objective when
+    it is proven optimal and reports no bound."""
+    if outcome.bound is not None and np.isfinite(outcome.bound):
+        return float(outcome.bound)
+    if outcome.status == Status.OPTIMAL and outcome.objective is not None:
+        return float(outcome.objective)
+    return None
+
+
+def relaxation_start(f: Formulation, backend: Backend, *, time_limit: float | None = None,
+                     threads: int = 1, seed: int = 0, gap: float = 1e-6,
+                     window: float = WINDOW) -> Start:
+    """Steps 1 and 2 of the module docstring, each solved by ``backend`` (the run's,
+    through the seam), within ``time_limit`` seconds together (step 1 at most
+    ``RELAX_SHARE`` of it). The :class:`Start` holds step 2's plan, a plan of ``f``
+    (``x=None`` if none was found), and step 1's bound; ``details`` the plan's total
+    shortfall units and step 1's seconds."""
+    t0 = time.perf_counter()
+    relaxed = build(f.compiled, replace(f.options, proportional_shares="relaxed"))
+    first = None if time_limit is None else RELAX_SHARE * time_limit
+    r = backend.solve(relaxed.model, SolveOptions(time_limit=first, mip_gap=gap,
+                                                  threads=threads, seed=seed))
+    t1 = time.perf_counter() - t0
+    bound = _bound(r)
+    said = f"relaxed shares (7b'): {r.status}" + (
+        "" if bound is None else f", bound {bound:.10g}")
+    if r.x is None or not r.status.has_solution:
+        return Start(None, None, bound, t1, said, details={"shortfall": None})
+    upper = window_bounds(f, relaxed.launch.values(r.x) > 0.5, launch_units(relaxed, r.x),
+                          window)
+    left = (max(MIN_WINDOW_SECONDS, NO_LIMIT_WINDOW * t1) if time_limit is None
+            else max(0.0, time_limit - t1))
+    sub = backend.solve(replace(f.model, col_upper=upper),
+                        SolveOptions(time_limit=left, mip_gap=gap, threads=threads, seed=seed))
+    seconds = time.perf_counter() - t0
+    kept = int(sum(int((upper[t.block.index] > 0).sum()) for t in f.tiers))
+    total = int(sum(t.block.size for t in f.tiers))
+    said += f"; tier window ({kept} of {total} tiers): {sub.status}"
+    if sub.x is None or not sub.status.has_solution or sub.objective is None:
+        return Start(None, None, bound, seconds, said,
+                     details={"shortfall": None, "relaxation_seconds": t1})
+    trace = (("relaxation", float("nan") if r.objective is None else r.objective, t1),
+             ("tier window", sub.objective, seconds))
+    return Start(sub.x, sub.objective, bound, seconds, said, trace=trace,
+                 details={"shortfall": float(f.shortfall.values(sub.x).sum()),
+                          "relaxation_seconds": t1})

@@ -1,0 +1,132 @@
+"""The relaxation start of section 11.5: relaxed shares (7b') bound the tiered model's
+optimum from below, the tier window's plan is a plan of the full model (the evaluator
+accepts it), and a run whose start meets its bound is optimal without a main solve."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import DATASETS, OBJ_RTOL, solve_checked
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from procure.backends import SolveOptions, get_backend
+from procure.generate import generate_alliance
+from procure.io import load_scenario
+from procure.procurement.compile import compile_scenario
+from procure.procurement.evaluate import evaluate
+from procure.procurement.formulation import FormulationOptions, build
+from procure.procurement.plan import decode
+from procure.procurement.relaxation import (
+    applies,
+    launch_units,
+    relaxation_start,
+    window_bounds,
+)
+from procure.run.model import Start
+from procure.run.pipeline import proven_by_start
+from procure.schema import Scenario
+
+OPTS = SolveOptions(mip_gap=1e-9, time_limit=60)
+
+
+def tiered(scenario: Scenario):  # type: ignore[no-untyped-def]
+    return build(compile_scenario(scenario, "joint"), FormulationOptions())
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(members=st.integers(3, 6), seed=st.integers(0, 10_000), years=st.integers(2, 5))
+def test_relaxed_bound_never_above_the_optimum_and_the_window_plan_is_a_plan(
+        members: int, seed: int, years: int) -> None:
+    """For budget-bound alliances with proportional shares: bound <= tiered optimum <=
+    the window plan's objective, and the window plan passes the evaluator."""
+    scenario = generate_alliance(members, 2, 2, years, seed=seed)
+    f = tiered(scenario)
+    reference = solve_checked(scenario, options=OPTS, warm_start=False)
+    assert reference.status == "optimal" and reference.objective is not None
+    if not applies(f):
+        return
+    found = relaxation_start(f, get_backend("highs"), threads=1, seed=0, gap=1e-9)
+    assert found.bound is not None
+    tol = OBJ_RTOL * max(1.0, abs(reference.objective))
+    assert found.bound <= reference.objective + tol
+    if found.x is None:
+        return
+    assert found.objective is not None and found.objective >= reference.objective - tol
+    evaluation = evaluate(scenario, decode(f, found.x))
+    assert evaluation.feasible, [str(v) for v in evaluation.violations]
+    assert abs(evaluation.objective - found.objective) <= tol
+
+
+def test_the_sample_alliance_is_proven_optimal_by_its_start() -> None:
+    """The sample alliance: the tier window reaches the relaxed bound, so the run is
+    optimal with no main solve, and the optimum is the one the full tiered solve proves
+    (benchmarks/RESULTS.md, 158 385.5)."""
+    scenario = load_scenario(DATASETS / "sample_alliance.yaml")
+    record = solve_checked(scenario, options=SolveOptions(mip_gap=1e-6))
+    assert record.status == "optimal" and record.stopped_by == "gap"
+    assert "without a main solve" in record.message
+    assert record.timings["solve"] < 0.01
+    assert record.objective == pytest.approx(158385.5, rel=1e-6)
+    assert record.bound == pytest.approx(158385.5, rel=1e-6)
+
+
+def test_the_reference_path_is_kept() -> None:
+    """``relaxation=False`` is today's path: a main solve, the same optimum."""
+    from procure.procurement.solve import solve
+
+    scenario = generate_alliance(5, 2, 2, 3, seed=7)
+    new = solve_checked(scenario, options=OPTS)
+    old = solve(scenario, options=OPTS, relaxation=False, warm_start=False)
+    assert old.status == new.status == "optimal"
+    assert old.objective is not None and new.objective is not None
+    assert new.objective == pytest.approx(old.objective, rel=1e-6)
+    assert "relaxed shares" not in old.message
+
+
+def test_window_bounds_keep_the_tiers_near_the_units_and_forced_launches_open() -> None:
+    scenario = generate_alliance(8, 2, 2, 4, seed=3)
+    f = tiered(scenario)
+    assert f.tiers, "the scenario needs tiered proportional shares"
+    units = np.zeros(f.launch.size)
+    t = f.tiers[0]
+    units[t.launch] = float(t.breaks[len(t.breaks) // 2])
+    open_launch = np.zeros(f.launch.size, dtype=bool)
+    open_launch[t.launch] = True
+    upper = window_bounds(f, open_launch, units, window=0.1)
+    kept = t.breaks[upper[t.block.index] > 0]
+    x = units[t.launch]
+    assert kept.size >= 1 and np.all(kept <= x * 1.1 + 1e-9)
+    assert np.all(kept >= x / 1.1 - 1 - 1e-9)
+    closed = np.flatnonzero(~open_launch)
+    assert np.all(upper[f.launch.start + closed] == 0.0)
+    # a launch forced open (13a) is never closed by the window
+    forced = build(f.compiled, FormulationOptions(
+        force_launch=(f.compiled.program_ids[int(f.compiled.launch_program[closed[0]])],)))
+    upper = window_bounds(forced, open_launch, units)
+    assert upper[forced.launch.start + closed[0]] == 1.0
+
+
+def test_launch_units_sum_the_purchases_of_each_launch() -> None:
+    f = tiered(generate_alliance(4, 2, 2, 3, seed=1))
+    x = np.zeros(f.model.num_cols)
+    x[f.buy.index] = np.arange(f.buy.size, dtype=float)
+    c = f.compiled
+    expected = [sum(i for i in range(f.buy.size) if c.pair_launch[c.cell_pair[i]] == launch)
+                for launch in range(c.num_launches)]
+    assert launch_units(f, x).tolist() == expected
+
+
+@pytest.mark.parametrize(("objective", "bound", "gap", "proven"), [
+    (100.0, 100.0, 0.0, True),
+    (100.0, 99.99995, 1e-6, True),
+    (100.0, 99.99, 1e-6, False),
+    (100.0, None, 1e-6, False),
+    (100.0, 100.5, 1e-6, False),  # a bound above the plan is a contradiction, not a proof
+])
+def test_a_start_proves_its_plan_only_within_the_gap(
+        objective: float, bound: float | None, gap: float, proven: bool) -> None:
+    start = Start(np.zeros(1), objective, bound, 0.0)
+    assert start.proves(gap) is proven
+    assert (proven_by_start(start, get_backend("highs"), gap) is not None) is proven
+    assert proven_by_start(Start(None, None, bound, 0.0), get_backend("highs"), gap) is None
