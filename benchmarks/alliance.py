@@ -59,8 +59,9 @@ PLANS = {
 
 def gap_on_cost(objective: float | None, bound: float | None,
                 cost: float | None) -> float | None:
-    """(objective - bound) / cost: the objective's gap as a share of the plan's cost."""
-    if objective is None or bound is None or cost is None:
+    """(objective - bound) / cost: the objective's gap as a share of the plan's cost (None
+    for a plan that buys nothing: no cost to measure against)."""
+    if objective is None or bound is None or cost is None or cost <= 0:
         return None
     return max(0.0, objective - bound) / max(cost, 1e-9)
 

@@ -66,7 +66,14 @@ def status_line(res: RunRecord[Any, Any]) -> str:
     if str(res.status) in ("feasible", "limit"):
         s += f" ({res.stopped_by} limit"
         if res.gap is not None and res.bound is not None:
-            s += f", gap {num(100 * res.gap, 2)} %, bound {num(res.bound)}"
+            s += f", gap {num(100 * res.gap, 2)} %"
+            cost = res.metrics.get("total_cost")
+            if cost and res.objective is not None:
+                # the gap on money: what the best plan could still save (each unit short
+                # at the shortfall penalty) as a share of this plan's cost
+                s += (f" ({num(100 * max(0.0, res.objective - res.bound) / cost, 2)} % of "
+                      "the plan's cost)")
+            s += f", bound {num(res.bound)}"
         s += ")"
     if res.evaluation is not None and not res.evaluation.feasible:
         s += f" [evaluator: {len(res.evaluation.violations)} violation(s)]"
