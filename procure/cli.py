@@ -164,20 +164,30 @@ def _solve_and_report(path_label: str, scenario_loader: Any, solver: Solver,
                       time_limit: float | None, mip_gap: float, threads: int, seed: int,
                       strict: bool, out_dir: Path | None, force: bool,
                       inputs: list[Path], share: str | None = None,
-                      report: bool = False) -> int:
-    """Plan procurement (joint + go-alone) and/or movements, whichever the scenario holds;
-    print the summaries; with ``share``, the burden-sharing section under that rule;
-    write results only when every plan passed the evaluator (with ``report``, the HTML
-    report inside the result folder, sealed with it)."""
+                      report: bool = False, baseline: bool | None = None) -> int:
+    """Plan procurement and/or movements, whichever the scenario holds. The joint plan
+    first: printed, and (with ``out_dir``) written, before any comparison solve starts;
+    then, with ``baseline`` (default: for alliance scenarios), going alone and the joint
+    plan like for like, and the folder is rewritten with them. With ``share``, the
+    burden-sharing section under that rule. Results are written only when every plan
+    passed the evaluator (with ``report``, the HTML report inside the final folder,
+    sealed with it)."""
     import pandas as pd
 
     from procure.backends import get_backend
     from procure.backends.isolated import Isolated
     from procure.logistics import solve as solve_movements
     from procure.procurement.formulation import FormulationOptions
-    from procure.procurement.study import study
-    from procure.report.console import print_movements, print_study
-    from procure.report.write import check_out, study_summary, study_tables, write_results
+    from procure.procurement.solve import ProcurementRecord
+    from procure.procurement.study import default_baseline, study
+    from procure.report.console import print_comparison, print_joint, print_movements
+    from procure.report.write import (
+        check_out,
+        joint_summary,
+        joint_tables,
+        study_summary,
+        study_tables,
+    )
     from procure.run.model import Budget
     from procure.sharing.view import RULES
 
@@ -215,27 +225,48 @@ def _solve_and_report(path_label: str, scenario_loader: Any, solver: Solver,
 
     summary: dict[str, object] = {}
     tables: dict[str, pd.DataFrame] = {}
+    explained: dict[str, pd.DataFrame] = {}
+    written: list[Path] = []
+    run_baseline = default_baseline(scenario) if baseline is None else baseline
+
+    def joint_first(joint: ProcurementRecord) -> None:
+        """The joint plan as soon as it is solved: printed, checked, explained and (with
+        --out) written, before any comparison solve starts."""
+        print_joint(joint, scenario, out)
+        if joint.status == Status.INFEASIBLE and strict:
+            _fail(EXIT_INFEASIBLE, f"{path_label}: the procurement model is infeasible "
+                  "(strict mode): " + _why_infeasible(scenario, solver, budget))
+        _check_status(path_label, "procurement", joint.status, joint.message, strict)
+        explained.update(_why_short_section(scenario, joint, solver, budget))
+        if "marginal_values" in joint.tables and joint.status == Status.OPTIMAL:
+            from procure.report.explain import print_marginal
+
+            print_marginal(joint.tables["marginal_values"], scenario.currency, out, top=5)
+        ev = joint.evaluation
+        if ev is not None and not ev.feasible:
+            _fail(EXIT_ERROR, "the independent evaluator rejected the procurement plan: "
+                              + "; ".join(str(v) for v in ev.violations[:5]))
+        if out_dir is not None and (run_baseline or has_logistics or share is not None):
+            # more solves follow: the joint plan is on disk before they start
+            folder = _write(out_dir, {"procurement": joint_summary(
+                joint, "the comparison solves had not finished when this folder was "
+                "written" if run_baseline else "")},
+                {**joint_tables(joint), **explained}, force=force, inputs=inputs)
+            written.append(folder)
+            _PROGRESS.append(f"the joint plan was written to {folder}")
+            out.print(f"joint plan written to {escape(str(folder))}"
+                      + ("; solving the comparisons" if run_baseline else ""),
+                      highlight=False, soft_wrap=True)
+
     try:
         if has_procurement:
             st = study(scenario, solver=backend, options=opts,
-                       formulation=FormulationOptions(strict=strict), budget=budget)
-            print_study(st, out)
-            if st.joint.status == Status.INFEASIBLE and strict:
-                _fail(EXIT_INFEASIBLE, f"{path_label}: the procurement model is infeasible "
-                      "(strict mode): " + _why_infeasible(scenario, solver, budget))
-            _check_status(path_label, "procurement", st.joint.status, st.joint.message, strict)
-            tables.update(_why_short_section(scenario, st.joint, solver, budget))
-            if "marginal_values" in st.joint.tables and st.joint.status == Status.OPTIMAL:
-                from procure.report.explain import print_marginal
-
-                print_marginal(st.joint.tables["marginal_values"], scenario.currency, out,
-                               top=5)
-            ev = st.joint.evaluation
-            if ev is not None and not ev.feasible:
-                _fail(EXIT_ERROR, "the independent evaluator rejected the procurement plan: "
-                                  + "; ".join(str(v) for v in ev.violations[:5]))
+                       formulation=FormulationOptions(strict=strict), budget=budget,
+                       baseline=baseline, on_joint=joint_first)
+            print_comparison(st, out)
             summary["procurement"] = study_summary(st)
             tables.update(study_tables(st))
+            tables.update(explained)
             if share is not None:
                 _share_section(scenario, share, budget, summary, tables)
         if has_logistics:
@@ -254,17 +285,33 @@ def _solve_and_report(path_label: str, scenario_loader: Any, solver: Solver,
     except ModelRangeError as e:  # valid fields whose model no solver can take
         _invalid(e)
     if out_dir is not None:
-        try:
-            written = write_results(out_dir, summary, tables, force=force, inputs=inputs,
-                                    report=report, excel=True)
-        except OutputError as e:  # the folder changed during the solve, disk full, ...
-            _fail(EXIT_INVALID, f"--out: {e}")
-        out.print(f"results written to {escape(str(written))}", highlight=False,
+        # the joint plan's folder, written above, is this run's own: it is replaced
+        final = _write(out_dir, summary, tables, force=force or bool(written), inputs=inputs,
+                       report=report)
+        out.print(f"results written to {escape(str(final))}", highlight=False,
                   soft_wrap=True)
         if report:
-            out.print(f"report: {escape(str(written / 'report.html'))}", highlight=False,
+            out.print(f"report: {escape(str(final / 'report.html'))}", highlight=False,
                       soft_wrap=True)
     return EXIT_OK
+
+
+_PROGRESS: list[str] = []
+"""What a command has already delivered (e.g. the joint plan written), for the one line
+an interrupted run prints."""
+
+
+def _write(out_dir: Path, summary: dict[str, object], tables: dict[str, Any], *,
+           force: bool, inputs: list[Path], report: bool = False) -> Path:
+    """``write_results`` with results.xlsx; a folder that cannot be written is one line
+    and exit 2."""
+    from procure.report.write import write_results
+
+    try:
+        return write_results(out_dir, summary, tables, force=force, inputs=inputs,
+                             report=report, excel=True)
+    except OutputError as e:  # the folder changed during the solve, disk full, ...
+        _fail(EXIT_INVALID, f"--out: {e}")
 
 
 EXPLAIN_SHARE = 0.5  # of the time left, at most, for explaining an infeasible or short plan
@@ -526,13 +573,19 @@ def solve(
     report: Annotated[bool, typer.Option(
         "--report", help="Also write report.html, the self-contained HTML report, into "
         "the --out folder (see procure report).")] = False,
+    baseline: Annotated[bool | None, typer.Option(
+        "--baseline/--no-baseline", help="Also solve going alone and the joint plan like "
+        "for like, after the joint plan, within half of --time-limit (default: on for "
+        "alliance scenarios, off for an imported facility-location instance).",
+        show_default=False)] = None,
 ) -> None:
-    """Plan joint procurement (and the go-alone baseline) and movements for a scenario."""
+    """Plan joint procurement (first; then the go-alone comparison) and movements for a
+    scenario."""
     from procure.io import load_scenario
 
     code = _run(lambda: _solve_and_report(str(file), lambda: load_scenario(file), solver,
                                           time_limit, mip_gap, threads, seed, strict,
-                                          out_dir, force, [file], share, report))
+                                          out_dir, force, [file], share, report, baseline))
     raise typer.Exit(code)
 
 
@@ -986,6 +1039,8 @@ def _interrupted(e: BaseException) -> NoReturn:
             line += f": best plan so far {r.objective:,.6g}{gap} (not written)"
         else:
             line += ": no plan yet"
+    if _PROGRESS:
+        line += "; " + "; ".join(_PROGRESS)
     sys.stderr.write(line + "\n")
     sys.exit(EXIT_INTERRUPTED)
 

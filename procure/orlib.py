@@ -80,6 +80,7 @@ def cflp_to_scenario(inst: CflpInstance) -> Scenario:
         "description": "OR-Library capacitated warehouse location instance (Beasley 1988): "
                        "warehouses as programs, customers as members.",
         "currency": "cost units",
+        "origin": "facility-location",
         "sources": ["J.E. Beasley, OR-Library; EJOR 33 (1988) 314-325"],
         "horizon": {"first_year": YEAR, "last_year": YEAR},
         "members": [{"id": mid, "gdp": 1.0} for mid in members],

@@ -15,6 +15,8 @@ Definitions (``models/procurement.md``, section "Metrics"):
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -92,7 +94,9 @@ def _finished(res: ProcurementRecord | None) -> bool:
 HEADLINE: tuple[Column, ...] = (
     Column("joint_status", "-", "status of the joint solve: optimal, feasible (stopped at a "
            "limit, with a gap), limit (no plan), infeasible, error"),
-    Column("alone_status", "-", "status of the go-alone solve (each member alone)"),
+    Column("alone_status", "-", "status of the go-alone solve (each member alone); \"not "
+           "run\" without the baseline (--no-baseline, or an imported facility-location "
+           "instance)"),
     Column("like_for_like_status", "-", "status of the like-for-like joint solve (null when "
            "going alone leaves nothing short: the joint plan is then like for like)"),
     Column("findings_ready", "-", "true when every solve the findings depend on finished; "
@@ -138,26 +142,29 @@ class Study:
 
     scenario: Scenario
     joint: ProcurementRecord
-    alone: ProcurementRecord
+    alone: ProcurementRecord | None  # None: the baseline was not run (``skipped`` says why)
     level: ProcurementRecord | None = None  # joint, at the go-alone capability level
+    skipped: str = ""  # why the comparison solves were not run ("" when they were)
 
     @staticmethod
-    def _cost(res: ProcurementRecord) -> float | None:
-        return None if res.evaluation is None else res.evaluation.total_cost
+    def _cost(res: ProcurementRecord | None) -> float | None:
+        return None if res is None or res.evaluation is None else res.evaluation.total_cost
 
     @staticmethod
-    def _short(res: ProcurementRecord) -> int | None:
+    def _short(res: ProcurementRecord | None) -> int | None:
         """Requirements the run's plan leaves short (None without a plan)."""
-        return None if res.evaluation is None else requirements_short(res.evaluation)
+        return (None if res is None or res.evaluation is None
+                else requirements_short(res.evaluation))
 
     @property
     def comparable(self) -> bool:
-        return self.joint.has_plan and self.alone.has_plan
+        return self.joint.has_plan and self.alone is not None and self.alone.has_plan
 
     @property
     def needs_level(self) -> bool:
         """Going alone leaves something short, so savings need the like-for-like run."""
-        return self.alone.evaluation is not None and self.alone.evaluation.shortfall_units > 0
+        return (self.alone is not None and self.alone.evaluation is not None
+                and self.alone.evaluation.shortfall_units > 0)
 
     @property
     def like_for_like(self) -> ProcurementRecord:
@@ -183,7 +190,8 @@ class Study:
         out = []
         for name, r in self._runs():
             if r is None:
-                out.append(f"{name}: not run")
+                out.append(f"{name}: not run" + (f" ({self.skipped})" if self.skipped
+                                                 else ""))
             elif not _finished(r):
                 why = f"{r.status}"
                 if str(r.status) in ("feasible", "limit"):
@@ -233,8 +241,8 @@ class Study:
     def member_costs(self) -> pd.DataFrame:
         """Each member's payments: alone, joint like for like, full joint (findings only:
         empty unless every run finished)."""
-        ja, jj, jl = (self.alone.evaluation, self.joint.evaluation,
-                      self.like_for_like.evaluation)
+        ja = None if self.alone is None else self.alone.evaluation
+        jj, jl = self.joint.evaluation, self.like_for_like.evaluation
         if not self.findings_ready or ja is None or jj is None or jl is None:
             return MEMBER_COSTS.frame(None, self.scenario.currency)
 
@@ -294,19 +302,22 @@ class Study:
         """Launches and NRC per capability, go-alone vs joint."""
         progs = {p.id: p for p in self.scenario.programs}
 
-        def per_cap(res: ProcurementRecord) -> dict[str, list[float]]:
+        def per_cap(res: ProcurementRecord | None) -> dict[str, list[float]]:
             out: dict[str, list[float]] = {c.id: [] for c in self.scenario.capabilities}
-            if res.plan is not None:
+            if res is not None and res.plan is not None:
                 for ln in res.plan.launches:
                     out[progs[ln.program].capability].append(progs[ln.program].nrc_total)
             return out
 
         a, j = per_cap(self.alone), per_cap(self.joint)
+        nan = float("nan")
         rows = []
         for c in self.scenario.capabilities:
             na, nj = a[c.id], j[c.id]
-            rows.append((c.id, len(na), len(nj), sum(na), sum(nj),
-                         sum(na) - max(na, default=0.0), sum(nj) - max(nj, default=0.0)))
+            alone = ((nan, nan, nan) if self.alone is None  # no baseline: unknown, not 0
+                     else (len(na), sum(na), sum(na) - max(na, default=0.0)))
+            rows.append((c.id, alone[0], len(nj), alone[1], sum(nj), alone[2],
+                         sum(nj) - max(nj, default=0.0)))
         return DUPLICATION.frame(pd.DataFrame(rows, columns=DUPLICATION_COLUMNS),
                                  self.scenario.currency)
 
@@ -317,13 +328,13 @@ class Study:
         used = dup[(dup.launches_alone > 0) | (dup.launches_joint > 0)]
         return {
             "joint_status": str(self.joint.status),
-            "alone_status": str(self.alone.status),
+            "alone_status": "not run" if self.alone is None else str(self.alone.status),
             "like_for_like_status": None if self.level is None else str(self.level.status),
             "findings_ready": self.findings_ready,
             "unfinished": self.unfinished,
             "joint_cost": self._cost(self.joint),
             "alone_cost": self._cost(self.alone),
-            "like_for_like_cost": self._cost(self.like_for_like) if (
+            "like_for_like_cost": self._cost(self.like_for_like) if self.alone is not None and (
                 not self.needs_level or self.level is not None) else None,
             "savings": self.savings,
             "savings_pct": self.savings_pct,
@@ -332,12 +343,41 @@ class Study:
             "joint_requirements_short": self._short(self.joint),
             "alone_requirements_short": self._short(self.alone),
             "launches_joint": len(self.joint.plan.launches) if self.joint.plan else None,
-            "launches_alone": len(self.alone.plan.launches) if self.alone.plan else None,
-            "duplication_index_alone": float(used.launches_alone.mean()) if len(used) else 0.0,
+            "launches_alone": (len(self.alone.plan.launches)
+                               if self.alone is not None and self.alone.plan else None),
+            "duplication_index_alone": (None if self.alone is None else
+                                        float(used.launches_alone.mean()) if len(used)
+                                        else 0.0),
             "duplication_index_joint": float(used.launches_joint.mean()) if len(used) else 0.0,
-            "nrc_beyond_dearest_alone": float(dup.nrc_beyond_dearest_alone.sum()),
+            "nrc_beyond_dearest_alone": (None if self.alone is None
+                                         else float(dup.nrc_beyond_dearest_alone.sum())),
             "nrc_beyond_dearest_joint": float(dup.nrc_beyond_dearest_joint.sum()),
         }
+
+
+COMPARISON_SHARE = 0.5
+"""The comparison solves (go-alone, like for like) together get at most this share of the
+run's time limit, and never more than the joint plan left of it."""
+COMPARISON_SECONDS_NO_LIMIT = (60.0, 2.0)
+"""Without a time limit: at most max(60 s, 2 x the joint solve's seconds) for them."""
+
+
+def comparison_budget(budget: Budget, joint_seconds: float,
+                      share: float = COMPARISON_SHARE) -> Budget:
+    """The comparison solves' own budget, started now (``COMPARISON_SHARE``): with a time
+    limit T, min(share x T, what is left of T); without one, max(60 s, 2 x the joint
+    solve's time), so a baseline never dominates the run."""
+    left = budget.remaining()
+    if left is None or budget.seconds is None:
+        floor, factor = COMPARISON_SECONDS_NO_LIMIT
+        return Budget(max(floor, factor * joint_seconds))
+    return Budget(min(share * budget.seconds, left))
+
+
+def default_baseline(scenario: Scenario) -> bool:
+    """Whether the go-alone baseline is run unless asked: for alliance scenarios, not for
+    an imported facility-location instance (its members are customers)."""
+    return scenario.origin == "alliance"
 
 
 def study(
@@ -348,29 +388,51 @@ def study(
     formulation: FormulationOptions | None = None,
     budget: Budget | None = None,
     marginal: bool = True,
+    baseline: bool | None = None,
+    on_joint: Callable[[ProcurementRecord], None] | None = None,
+    comparison_share: float = COMPARISON_SHARE,
 ) -> Study:
-    """Solve the joint model and the go-alone baseline with the same solver and options;
-    when going alone falls short, also the joint model at the go-alone capability level.
+    """Solve the joint model first; then, with ``baseline`` (default: for alliance
+    scenarios, :func:`default_baseline`), the go-alone baseline with the same solver and
+    options and, when going alone falls short, the joint model at the go-alone capability
+    level.
+
+    ``on_joint`` is called with the joint plan's record before any comparison solve
+    starts (a command prints and writes it there, so a run stopped during the baseline
+    still gives the plan). ``options.time_limit`` is one wall-clock budget for the whole
+    study: the joint solve may use all of it; the comparison solves together get at most
+    ``comparison_share`` of it (:func:`comparison_budget`), and one stopped at its limit
+    is reported with its status, bound and gap, no saving claimed from it.
 
     The scenario is hashed once and compiled once per mode (the like-for-like solve
-    reuses the joint compilation). ``options.time_limit`` is one wall-clock budget for
-    the whole study: each solve gets what the ones before it left. ``marginal``: the
-    joint plan's binding rules and what one more unit of each is worth
-    (:mod:`procure.explain.marginal`, two LPs; its ``marginal_values`` table)."""
+    reuses the joint compilation). ``marginal``: the joint plan's binding rules and what
+    one more unit of each is worth (:mod:`procure.explain.marginal`, two LPs; its
+    ``marginal_values`` table)."""
     opts = options or SolveOptions()
     budget = budget if budget is not None else Budget(opts.time_limit)
     digest = input_hash(scenario)
     joint_compiled = compile_scenario(scenario, "joint")
+    t0 = time.perf_counter()
     joint = solve(scenario, mode="joint", solver=solver, options=opts,
                   formulation=formulation, compiled=joint_compiled, input_hash=digest,
                   budget=budget, marginal=marginal)
+    if on_joint is not None:
+        on_joint(joint)
+    if not (default_baseline(scenario) if baseline is None else baseline):
+        why = ("not asked for" if baseline is not None else
+               f"not run by default for a {scenario.origin} scenario; --baseline runs it")
+        return Study(scenario, joint, None, None, skipped=why)
+    if budget.expired:
+        return Study(scenario, joint, None, None,
+                     skipped="the time limit was used up by the joint plan")
+    share = comparison_budget(budget, time.perf_counter() - t0, comparison_share)
     alone = solve(scenario, mode="alone", solver=solver, options=opts,
-                  formulation=formulation, input_hash=digest, budget=budget)
+                  formulation=formulation, input_hash=digest, budget=share)
     level = None
     if alone.evaluation is not None and alone.evaluation.shortfall_units > 0:
         level = solve(scenario, mode="joint", solver=solver, options=opts,
                       formulation=at_level(formulation, alone), compiled=joint_compiled,
-                      input_hash=digest, label="like-for-like", budget=budget)
+                      input_hash=digest, label="like-for-like", budget=share)
     return Study(scenario, joint, alone, level)
 
 

@@ -18,8 +18,10 @@ from rich.table import Table
 
 from procure.logistics.solve import MovementRecord
 from procure.procurement.result import SHORT_TOL, requirements_short
+from procure.procurement.solve import ProcurementRecord
 from procure.procurement.study import Study
 from procure.run.record import RunRecord
+from procure.schema.scenario import Scenario
 
 CONSOLE_ROWS = 40
 """Most rows of one table on the console; the full table is in the result folder."""
@@ -81,26 +83,26 @@ def status_line(res: RunRecord[Any, Any]) -> str:
 
 
 def print_study(st: Study, console: Console | None = None) -> None:
-    """The joint plan, the joint plan like for like (when going alone falls short) and
-    going alone side by side; the savings only when every run they use finished; then
-    shortfalls per capability in its own unit, and the launches of the joint plan."""
+    """The joint plan (:func:`print_joint`), then how it compares with going alone
+    (:func:`print_comparison`)."""
     con = console or Console()
-    cur = st.scenario.currency
-    runs = [("joint", st.joint)]
-    if st.needs_level:
-        runs.append(("joint, like for like", st.level))  # type: ignore[arg-type]
-    runs.append(("go-alone", st.alone))
-    head = Table(title=f"{escape(st.scenario.name)}: joint plan vs going alone")
+    print_joint(st.joint, st.scenario, con)
+    print_comparison(st, con)
+
+
+def _runs_table(title: str, runs: list[tuple[str, ProcurementRecord | None]],
+                currency: str) -> Table:
+    """One column per run: status, total cost, launches, requirements short, times."""
+    head = Table(title=title)
     head.add_column("")
     for name, _ in runs:
         head.add_column(name, justify="right")
-    h = st.headline()
 
     def row(label: str, values: list[str]) -> None:
         head.add_row(label, *values)
 
     row("status", [status_line(r) if r is not None else "not run" for _, r in runs])
-    row(f"total cost ({escape(cur)})",
+    row(f"total cost ({escape(currency)})",
         [num(r.metrics.get("total_cost")) if r is not None else "-" for _, r in runs])
     row("launches", [str(len(r.plan.launches)) if r is not None and r.plan else "-"
                      for _, r in runs])
@@ -109,7 +111,57 @@ def print_study(st: Study, console: Console | None = None) -> None:
         if r is not None and r.evaluation is not None else "-" for _, r in runs])
     row("build / solve seconds", [f"{r.build_seconds:.2f} / {r.solve_seconds:.2f}"
                                   if r is not None else "-" for _, r in runs])
-    con.print(head)
+    return head
+
+
+def print_joint(j: ProcurementRecord, scenario: Scenario,
+                console: Console | None = None) -> None:
+    """The joint plan alone, as soon as it is solved: its status, cost, launches and
+    shortfalls (the comparison with going alone follows when it is run)."""
+    con = console or Console()
+    con.print(_runs_table(f"{escape(scenario.name)}: joint plan", [("joint", j)],
+                          scenario.currency))
+    if j.plan is not None:
+        launched = Table(title="Launches of the joint plan")
+        for col in ("program", "capability", "buyers", "NRC payers"):
+            launched.add_column(col)
+        records, note = _capped(j.tables["launches"].to_dict("records"), "launches.csv")
+        for ln in records:
+            launched.add_row(*(escape(str(ln[c])) for c in ("program", "capability",
+                                                             "participants", "nrc_payers")))
+        _print(con, launched, note)
+    if j.evaluation is not None:
+        rows = j.evaluation.shortfalls
+        rows = rows[rows.shortfall > SHORT_TOL]
+        if len(rows):
+            t = Table(title="Shortfalls (joint)")
+            for col in ("member", "capability", "by year", "required", "short"):
+                t.add_column(col)
+            records, note = _capped(rows.to_dict("records"), "shortfalls.csv")
+            for r in records:
+                t.add_row(escape(str(r["member"])), escape(str(r["capability"])),
+                          str(r["by_year"]), num(float(r["required"]), 3),
+                          num(float(r["shortfall"]), 3))
+            _print(con, t, note)
+        else:
+            con.print("Shortfalls (joint): none", highlight=False)
+
+
+def print_comparison(st: Study, console: Console | None = None) -> None:
+    """The joint plan, the joint plan like for like (when going alone falls short) and
+    going alone side by side; the savings only when every run they use finished; then
+    shortfalls per capability in its own unit. Without a baseline, one line saying why."""
+    con = console or Console()
+    cur = st.scenario.currency
+    if st.alone is None:
+        con.print(f"No comparison with going alone: {escape(st.skipped)}.", highlight=False)
+        return
+    runs: list[tuple[str, ProcurementRecord | None]] = [("joint", st.joint)]
+    if st.needs_level:
+        runs.append(("joint, like for like", st.level))
+    runs.append(("go-alone", st.alone))
+    con.print(_runs_table(f"{escape(st.scenario.name)}: joint plan vs going alone", runs, cur))
+    h = st.headline()
     cmp = Table(title="What joint procurement changes")
     cmp.add_column("")
     cmp.add_column("joint", justify="right")
@@ -144,31 +196,6 @@ def print_study(st: Study, console: Console | None = None) -> None:
                       num(float(r["short_joint_like_for_like"]), 3),
                       num(float(r["short_alone"]), 3))
         _print(con, t, note)
-    j = st.joint
-    if j.plan is not None:
-        launched = Table(title="Launches of the joint plan")
-        for col in ("program", "capability", "buyers", "NRC payers"):
-            launched.add_column(col)
-        records, note = _capped(j.tables["launches"].to_dict("records"), "launches.csv")
-        for ln in records:
-            launched.add_row(*(escape(str(ln[c])) for c in ("program", "capability",
-                                                             "participants", "nrc_payers")))
-        _print(con, launched, note)
-    if j.evaluation is not None:
-        rows = j.evaluation.shortfalls
-        rows = rows[rows.shortfall > SHORT_TOL]
-        if len(rows):
-            t = Table(title="Shortfalls (joint)")
-            for col in ("member", "capability", "by year", "required", "short"):
-                t.add_column(col)
-            records, note = _capped(rows.to_dict("records"), "shortfalls.csv")
-            for r in records:
-                t.add_row(escape(str(r["member"])), escape(str(r["capability"])),
-                          str(r["by_year"]), num(float(r["required"]), 3),
-                          num(float(r["shortfall"]), 3))
-            _print(con, t, note)
-        else:
-            con.print("Shortfalls (joint): none", highlight=False)
 
 
 def print_movements(mr: MovementRecord, console: Console | None = None, top: int = 5) -> None:

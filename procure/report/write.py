@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from procure.errors import OutputError
+from procure.procurement.solve import ProcurementRecord
 from procure.procurement.study import Study
 from procure.report.folder import MANIFEST, check_out, result_problem, write_folder
 from procure.run.tables import dictionary
@@ -35,6 +36,8 @@ def study_tables(st: Study) -> dict[str, pd.DataFrame]:
     """Every table of a study, by file stem."""
     tables: dict[str, pd.DataFrame] = {}
     for prefix, res in (("", st.joint), ("alone_", st.alone)):
+        if res is None:  # no baseline: the joint plan's tables alone
+            continue
         for name, df in res.tables.items():
             tables[f"{prefix}{name}"] = df
     if st.level is not None:
@@ -114,8 +117,24 @@ def split_volatile(summary: Any) -> tuple[Any, Any]:
     return stable, volatile
 
 
+def joint_tables(joint: ProcurementRecord) -> dict[str, pd.DataFrame]:
+    """The joint plan's tables alone (a folder written before the comparisons)."""
+    return dict(joint.tables)
+
+
+def joint_summary(joint: ProcurementRecord, pending: str = "") -> dict[str, object]:
+    """The summary of the joint plan alone; ``pending`` says why no comparison is in it
+    yet (the folder is rewritten when the comparison solves finish)."""
+    out: dict[str, object] = {"joint": joint.summary()}
+    if pending:
+        out["comparison_pending"] = pending
+    return out
+
+
 def study_summary(st: Study) -> dict[str, object]:
-    out: dict[str, object] = {"joint": st.joint.summary(), "alone": st.alone.summary()}
+    out: dict[str, object] = {"joint": st.joint.summary()}
+    if st.alone is not None:
+        out["alone"] = st.alone.summary()
     if st.level is not None:
         out["like_for_like"] = st.level.summary()
     out["comparison"] = st.headline()

@@ -237,6 +237,12 @@ class Scenario(StrictModel):
     currency: str = Field(default="EUR million", description="Unit of every amount of money "
                           "in the scenario (e.g. EUR million).")
     sources: list[str] = Field(default_factory=list, description="Where the figures come from.")
+    origin: Literal["alliance", "facility-location"] = Field(
+        default="alliance",
+        description="What the scenario models: an alliance of nations (solve compares the "
+        "joint plan with each member going alone by default) or a facility-location "
+        "instance imported by procure import (its members are customers: no go-alone "
+        "baseline unless --baseline).")
     horizon: Horizon = Field(description="Fiscal years planned.")
     members: list[Member] = Field(min_length=1, description="The member nations (at least "
                                   "one).")

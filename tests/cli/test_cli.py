@@ -264,3 +264,33 @@ def test_a_model_out_of_solver_range_is_exit_2_naming_the_fields(tmp_path: Path)
     assert "shortfall_penalty" in r.stderr and "infinite_cost" in r.stderr
     assert "Traceback" not in r.stderr + r.stdout
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big.json"]
+
+
+def test_the_baseline_is_optional_and_off_for_facility_location(tmp_path: Path) -> None:
+    """--no-baseline solves the joint plan alone and says why there is no comparison; an
+    imported facility-location instance has no baseline unless --baseline."""
+    from conftest import orlib_dir
+
+    d = tmp_path / "alliance"
+    r = run("solve", str(DATASETS / "tutorial.yaml"), "--no-baseline", "--out", str(d))
+    assert r.returncode == 0, r.stderr
+    assert "No comparison with going alone: not asked for." in " ".join(r.stdout.split())
+    summary = json.loads((d / "summary.json").read_text())
+    assert set(summary["procurement"]) == {"joint", "comparison"}
+    assert summary["procurement"]["comparison"]["alone_status"] == "not run"
+    assert not (d / "alone_purchases.csv").exists() and (d / "purchases.csv").exists()
+    page = tmp_path / "report.html"
+    r = run("report", str(d), "-o", str(page))
+    assert r.returncode == 0, r.stderr
+    assert "joint plan" in page.read_text()
+
+    scenario = tmp_path / "cap41.yaml"
+    r = run("import", "orlib-cflp", str(orlib_dir() / "cap41.txt"), "-o", str(scenario))
+    assert r.returncode == 0, r.stderr
+    r = run("solve", str(scenario))
+    assert r.returncode == 0, r.stderr
+    assert "not run by default for a facility-location scenario" in " ".join(r.stdout.split())
+    assert "procurement/alone" not in r.stderr
+    r = run("solve", str(scenario), "--baseline")
+    assert r.returncode == 0, r.stderr
+    assert "joint plan vs going alone" in r.stdout

@@ -17,6 +17,8 @@ from typer.testing import CliRunner
 
 from procure import cli
 from procure.cli import app
+from procure.generate import generate_alliance
+from procure.io import save_scenario
 
 
 def test_version() -> None:
@@ -71,16 +73,19 @@ def test_internal_error_is_one_line_unless_debug(
                                            ("scip", signal.SIGINT), ("cbc", signal.SIGINT)])
 def test_interrupt_exits_130_with_one_line(tmp_path: Path, solver: str,
                                            sig: signal.Signals) -> None:
-    """A signal during the solve stops the run within 2 s on every backend (the solve
+    """A signal during the joint solve stops the run within 2 s on every backend (the solve
     runs in a worker process; this one waits in Python): exit 130, one line with the
     best plan so far, nothing written, no solver process left running (CBC runs as a
     program of its own) and no temporary files left behind."""
     out = tmp_path / "res"
     tmp = tmp_path / "tmp"
     tmp.mkdir()
-    p = subprocess.Popen([sys.executable, "-m", "procure.cli", "demo", "--solver", solver,
-                          "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True, cwd=REPO, env={**os.environ, "TMPDIR": str(tmp)})
+    big = tmp_path / "big.yaml"  # its joint plan takes far longer than 3 s on any backend
+    save_scenario(generate_alliance(32, 30, 3, 15, seed=0), big)
+    p = subprocess.Popen([sys.executable, "-m", "procure.cli", "solve", str(big), "--solver",
+                          solver, "--out", str(out)], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, cwd=REPO,
+                         env={**os.environ, "TMPDIR": str(tmp)})
     time.sleep(3.0)
     t0 = time.perf_counter()
     p.send_signal(sig)
@@ -172,3 +177,60 @@ def test_a_later_command_in_the_same_process_gets_its_whole_time_limit(
     assert r.exit_code == 0, r.stdout + r.stderr
     summary = json.loads((tmp_path / "res" / "summary.json").read_text())
     assert summary["procurement"]["joint"]["status"] == "optimal"
+
+
+def test_a_run_interrupted_during_the_baseline_has_already_written_the_joint_plan(
+        tmp_path: Path) -> None:
+    """The joint plan is printed and written before the comparison solves start: Ctrl-C
+    during the go-alone baseline (a facility-location instance, whose go-alone model
+    shares each warehouse among 80 customers' own launches) ends with exit 130 and the
+    joint plan's folder in place, sealed, its comparison marked pending."""
+    cflp = tmp_path / "cflp.txt"
+    write_cflp(cflp, warehouses=30, customers=80, seed=3)
+    scenario = tmp_path / "cflp.yaml"
+    r = subprocess.run([sys.executable, "-m", "procure.cli", "import", "orlib-cflp", str(cflp),
+                        "-o", str(scenario)], capture_output=True, text=True, cwd=REPO,
+                       check=False)
+    assert r.returncode == 0, r.stderr
+    out = tmp_path / "res"
+    p = subprocess.Popen([sys.executable, "-m", "procure.cli", "solve", str(scenario),
+                          "--baseline", "--out", str(out), "--time-limit", "300"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+    manifest = out / "procure-result.json"
+    deadline = time.perf_counter() + 120
+    while not manifest.exists() and p.poll() is None and time.perf_counter() < deadline:
+        time.sleep(0.05)
+    assert manifest.exists(), "the joint plan was not written before the comparisons"
+    time.sleep(0.5)  # well inside the go-alone solve
+    p.send_signal(signal.SIGINT)
+    stdout, err = p.communicate(timeout=60)
+    assert p.returncode == 130, (stdout, err)
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("interrupted during the procurement (alone") or last.startswith(
+        "interrupted during the procurement (like-for-like"), last
+    assert f"the joint plan was written to {out.resolve()}" in last
+    assert "Launches of the joint plan" in stdout and "joint plan written to" in stdout
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["procurement"]["joint"]["status"] == "optimal"
+    assert "comparison_pending" in summary["procurement"]
+    assert "alone" not in summary["procurement"]
+    assert (out / "purchases.csv").exists() and not (out / "alone_purchases.csv").exists()
+
+
+def write_cflp(path: Path, *, warehouses: int, customers: int, seed: int) -> None:
+    """A random capacitated facility-location instance in OR-Library's format (capacity,
+    fixed cost per warehouse; per customer its demand and its cost from each warehouse)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    demand = rng.integers(5, 35, customers)
+    # tight: the warehouses hold 1.3 times the demand, so going alone (each customer's
+    # own launch) must share every warehouse among customers
+    cap = np.full(warehouses, int(np.ceil(1.3 * demand.sum() / warehouses)))
+    fixed = rng.integers(500, 1500, warehouses)
+    lines = [f"{warehouses} {customers}"]
+    lines += [f"{c} {f}" for c, f in zip(cap, fixed, strict=True)]
+    for d in demand:
+        lines.append(str(d))
+        lines.append(" ".join(f"{x:.2f}" for x in rng.uniform(10, 200, warehouses) * d))
+    path.write_text("\n".join(lines) + "\n")
