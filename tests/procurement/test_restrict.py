@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from procure.backends import SolveOptions, get_backend
+from procure.generate import generate_alliance
 from procure.io import load_scenario
 from procure.procurement.coalition import restrict_scenario
 from procure.procurement.compile import Compiled, Mode, compile_scenario, restrict
@@ -108,11 +109,10 @@ def test_restricted_model_has_the_recompiled_optimum(s: Scenario, data: st.DataO
     ids = [m.id for m in s.members]
     members = data.draw(st.lists(st.sampled_from(ids), min_size=1, unique=True))
     sub = restrict_scenario(s, members)
-    highs = get_backend("highs")
     opts = SolveOptions(mip_gap=1e-9)
     for mode in MODES:
-        fast = highs.solve(build(restrict(compile_scenario(s, mode), members)).model, opts)
-        slow = highs.solve(build(compile_scenario(sub, mode)).model, opts)
+        fast = solved(build(restrict(compile_scenario(s, mode), members)).model, opts)
+        slow = solved(build(compile_scenario(sub, mode)).model, opts)
         assert str(fast.status) == str(slow.status) == "optimal"
         assert fast.objective is not None and slow.objective is not None
         assert fast.objective == pytest.approx(slow.objective, rel=1e-9, abs=1e-9)
@@ -185,3 +185,30 @@ def test_restrict_refuses_bad_members() -> None:
         restrict(c, "A")
     with pytest.raises(ValueError, match="unknown member"):
         restrict_scenario(_scenario(), ["Z"])
+
+
+def solved(model: Any, opts: SolveOptions) -> Any:
+    """HiGHS's answer, taken as the run pipeline takes it: an "infeasible" is asked again
+    with the backend's cautious settings (no presolve), since HiGHS's presolve has
+    called feasible models infeasible (``test_presolve_infeasible_is_asked_again``)."""
+    highs = get_backend("highs")
+    out = highs.solve(model, opts)
+    if str(out.status) == "infeasible":
+        out = highs.solve(model, highs.cautious(opts))
+    return out
+
+
+def test_presolve_infeasible_is_asked_again() -> None:
+    """A model HiGHS 1.13's presolve called infeasible (a hypothesis draw): buying nothing
+    is a plan of it, and the run pipeline's second opinion finds the optimum."""
+    s = generate_alliance(3, 3, 2, 1, seed=1000, national_constraints=False,
+                          cost_share_rule="key")
+    d = s.model_dump()
+    d["members"][1]["constraints"]["workshare"] = {"mode": "per_program", "min_ratio": 0.1}
+    s = Scenario.model_validate(d)
+    model = build(restrict(compile_scenario(s, "joint"), ["M0", "M1"])).model
+    out = solved(model, SolveOptions(mip_gap=1e-9))
+    assert str(out.status) == "optimal"
+    checked = solve_checked(restrict_scenario(s, ["M0", "M1"]), options=SolveOptions(
+        mip_gap=1e-9))
+    assert checked.objective == pytest.approx(out.objective, rel=1e-6)
