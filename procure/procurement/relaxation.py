@@ -13,8 +13,9 @@ branch and bound slow. Two solves around them:
 2. **Tier window.** The tiered model itself, with the launches the relaxation closed
    kept closed, and each open launch's tiers cut to a window around the units X*_l the
    relaxation bought from it: only tiers with floor Q_j in
-   ``[X*_l / (1 + w) - 1, X*_l (1 + w)]`` stay (w = ``WINDOW``). Tightening bounds only
-   restricts, so its plan is a plan of the full model, whatever the window.
+   ``[X*_l / (1 + w) - 1, X*_l (1 + w)]`` stay; first w = 0.02, then, from its plan,
+   w = ``WINDOW`` (``WINDOWS``). Tightening bounds only restricts, so every plan found is
+   a plan of the full model, whatever the window.
 
 The pipeline hands the window's plan to the main solve as a start, with the
 relaxation's bound; when the two meet within the run's gap, the plan is proven optimal
@@ -34,6 +35,9 @@ from procure.procurement.formulation import Formulation, build
 from procure.run.model import Start
 
 WINDOW = 0.1  # tiers kept around the relaxation's units: Q_j in [X/(1+w) - 1, X (1+w)]
+# step 2's windows in turn: (w, share of the time left); each starts from the best plan so
+# far, and a plan that meets the bound ends the step
+WINDOWS = ((0.02, 0.3), (WINDOW, 1.0))
 RELAX_SHARE = 0.6  # of the time given to the heuristic, at most this goes to step 1
 NO_LIMIT_WINDOW = 5.0  # without a time limit, step 2 gets this many times step 1's time
 MIN_WINDOW_SECONDS = 10.0  # ... and at least this many seconds
@@ -81,10 +85,12 @@ def _bound(outcome: SolveOutcome) -> float | None:
 
 def relaxation_start(f: Formulation, backend: Backend, *, time_limit: float | None = None,
                      threads: int = 1, seed: int = 0, gap: float = 1e-6,
-                     window: float = WINDOW) -> Start:
+                     windows: tuple[tuple[float, float], ...] = WINDOWS) -> Start:
     """Steps 1 and 2 of the module docstring, each solved by ``backend`` (the run's,
     through the seam), within ``time_limit`` seconds together (step 1 at most
-    ``RELAX_SHARE`` of it). The :class:`Start` holds step 2's plan, a plan of ``f``
+    ``RELAX_SHARE`` of it). Step 2 solves the tier window of each ``(w, share)`` of
+    ``windows`` in turn, within ``share`` of the time left, from the best plan so far,
+    until one meets the bound. The :class:`Start` holds the best plan, a plan of ``f``
     (``x=None`` if none was found), and step 1's bound; ``details`` the plan's total
     shortfall units and step 1's seconds."""
     t0 = time.perf_counter()
@@ -98,21 +104,34 @@ def relaxation_start(f: Formulation, backend: Backend, *, time_limit: float | No
         "" if bound is None else f", bound {bound:.10g}")
     if r.x is None or not r.status.has_solution:
         return Start(None, None, bound, t1, said, details={"shortfall": None})
-    upper = window_bounds(f, relaxed.launch.values(r.x) > 0.5, launch_units(relaxed, r.x),
-                          window)
-    left = (max(MIN_WINDOW_SECONDS, NO_LIMIT_WINDOW * t1) if time_limit is None
-            else max(0.0, time_limit - t1))
-    sub = backend.solve(replace(f.model, col_upper=upper),
-                        SolveOptions(time_limit=left, mip_gap=gap, threads=threads, seed=seed))
-    seconds = time.perf_counter() - t0
-    kept = int(sum(int((upper[t.block.index] > 0).sum()) for t in f.tiers))
+    open_launch = relaxed.launch.values(r.x) > 0.5
+    units = launch_units(relaxed, r.x)
     total = int(sum(t.block.size for t in f.tiers))
-    said += f"; tier window ({kept} of {total} tiers): {sub.status}"
-    if sub.x is None or not sub.status.has_solution or sub.objective is None:
+    end = None if time_limit is None else t0 + time_limit
+    if end is None:
+        end = time.perf_counter() + max(MIN_WINDOW_SECONDS, NO_LIMIT_WINDOW * t1)
+    x: FloatArray | None = None
+    objective: float | None = None
+    trace = [("relaxation", float("nan") if r.objective is None else r.objective, t1)]
+    for w, share in windows:
+        upper = window_bounds(f, open_launch, units, w)
+        left = max(0.0, end - time.perf_counter())
+        sub = backend.solve(replace(f.model, col_upper=upper),
+                            SolveOptions(time_limit=share * left, mip_gap=gap,
+                                         threads=threads, seed=seed), start=x)
+        kept = int(sum(int((upper[t.block.index] > 0).sum()) for t in f.tiers))
+        said += f"; tier window {w:g} ({kept} of {total} tiers): {sub.status}"
+        if sub.x is not None and sub.status.has_solution and sub.objective is not None and (
+                objective is None or sub.objective < objective):
+            x, objective = sub.x, sub.objective
+            trace.append((f"tier window {w:g}", objective, time.perf_counter() - t0))
+        if objective is not None and bound is not None and objective - bound <= gap * max(
+                abs(objective), 1e-9):
+            break
+    seconds = time.perf_counter() - t0
+    if x is None or objective is None:
         return Start(None, None, bound, seconds, said,
                      details={"shortfall": None, "relaxation_seconds": t1})
-    trace = (("relaxation", float("nan") if r.objective is None else r.objective, t1),
-             ("tier window", sub.objective, seconds))
-    return Start(sub.x, sub.objective, bound, seconds, said, trace=trace,
-                 details={"shortfall": float(f.shortfall.values(sub.x).sum()),
+    return Start(x, objective, bound, seconds, said, trace=tuple(trace),
+                 details={"shortfall": float(f.shortfall.values(x).sum()),
                           "relaxation_seconds": t1})
