@@ -3,7 +3,9 @@
 Each task runs the same :func:`~procure.sweep.worker.run_isolated` as the local pool,
 with the case's data as its only argument; it starts the case's child process on the
 worker. A worker process may only start children when it is not daemonic: the
-LocalCluster started here sets ``distributed.worker.daemon = False``; a cluster of
+LocalCluster started here sets ``distributed.worker.daemon = False`` for as long as the
+pool is open (so a worker its nanny restarts after a crash is not daemonic either); a
+cluster of
 your own needs the same setting (``DASK_DISTRIBUTED__WORKER__DAEMON=False`` in the
 workers' environment), or every case fails with a message saying so.
 
@@ -50,18 +52,24 @@ class DaskPool(Pool):
             raise DaskUnavailableError("--dask needs dask and distributed: pip install "
                                        "procure[dask]") from exc
         self.cluster: Any = None
+        self._config: Any = None
         try:
             if address in (None, "local"):
-                with dask.config.set({"distributed.worker.daemon": False,
-                                      "distributed.scheduler.allowed-failures": 0}):
-                    self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1,
-                                                processes=True, dashboard_address=":0")
+                # held for the pool's life, not only while the cluster starts: a nanny
+                # reads "daemon" from the process's config each time it (re)starts a
+                # worker, so a worker restarted after a crash would otherwise be daemonic
+                # and refuse every case
+                self._config = dask.config.set({"distributed.worker.daemon": False,
+                                                "distributed.scheduler.allowed-failures": 0})
+                self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1,
+                                            processes=True, dashboard_address=":0")
                 self.client = Client(self.cluster)
             else:
                 self.client = Client(address, timeout=f"{connect_timeout}s")
         except OSError as exc:
             if self.cluster is not None:
                 self.cluster.close()
+            self._restore_config()
             raise DaskUnavailableError(f"cannot reach the Dask scheduler {address}: "
                                        f"{exc}") from exc
         self.capacity = max(1, sum(self.client.nthreads().values()))
@@ -100,3 +108,10 @@ class DaskPool(Pool):
         self.client.close()
         if self.cluster is not None:
             self.cluster.close()
+        self._restore_config()
+
+    def _restore_config(self) -> None:
+        """Undo the LocalCluster's dask settings (the caller's own config comes back)."""
+        if self._config is not None:
+            self._config.__exit__(None, None, None)
+            self._config = None

@@ -4,7 +4,9 @@ is retried, never a lost case."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -110,3 +112,35 @@ def test_an_unreachable_scheduler_is_a_library_error() -> None:
 
     with pytest.raises(DaskUnavailableError, match="cannot reach"):
         DaskPool("tcp://127.0.0.1:9", connect_timeout=1.0)
+
+
+def _die() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _is_daemon() -> bool:
+    import multiprocessing
+
+    return bool(multiprocessing.current_process().daemon)
+
+
+def test_a_restarted_worker_may_still_start_case_processes(dask_pool: DaskPool) -> None:
+    """The nanny reads the daemon setting each time it starts a worker: one restarted
+    after a crash (killed here) must be non-daemonic too, or every case sent to it fails
+    ("daemonic processes are not allowed to have children")."""
+    import time
+
+    client = dask_pool.client
+    before = set(client.nthreads())
+    victim = sorted(before)[0]
+    with contextlib.suppress(Exception):  # the worker dies mid-call
+        client.run(_die, workers=[victim])
+    deadline = time.perf_counter() + 60
+    while time.perf_counter() < deadline:
+        now = set(client.nthreads())
+        if victim not in now and len(now) == len(before):
+            break
+        time.sleep(0.1)
+    now = set(client.nthreads())
+    assert victim not in now and len(now) == len(before), "the nanny did not restart it"
+    assert client.run(_is_daemon) == dict.fromkeys(now, False)
