@@ -476,8 +476,8 @@ def _burden_section(folder: ResultFolder, all_runs: Sequence[Run]) -> Section | 
 
 def _duplication_section(folder: ResultFolder, all_runs: Sequence[Run]) -> Section | None:
     dup = folder.table("duplication")
-    if dup is None:
-        return None
+    if dup is None or not any(r.label == "going alone" for r in all_runs):
+        return None  # no baseline (--no-baseline): nothing to compare the joint plan with
     sec = Section("duplication", "Duplication per capability")
     sec.add(_unfinished(all_runs, "joint plan", "going alone"))
     cur = folder.currency

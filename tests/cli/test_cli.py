@@ -283,6 +283,7 @@ def test_the_baseline_is_optional_and_off_for_facility_location(tmp_path: Path) 
     r = run("report", str(d), "-o", str(page))
     assert r.returncode == 0, r.stderr
     assert "joint plan" in page.read_text()
+    assert "Duplication before and after" not in page.read_text()  # no "before" to show
 
     scenario = tmp_path / "cap41.yaml"
     r = run("import", "orlib-cflp", str(orlib_dir() / "cap41.txt"), "-o", str(scenario))

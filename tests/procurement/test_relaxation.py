@@ -79,6 +79,7 @@ def test_the_reference_path_is_kept() -> None:
     new = solve_checked(scenario, options=OPTS)
     old = solve(scenario, options=OPTS, relaxation=False, warm_start=False)
     assert old.status == new.status == "optimal"
+    assert old.evaluation is not None and old.evaluation.feasible
     assert old.objective is not None and new.objective is not None
     assert new.objective == pytest.approx(old.objective, rel=1e-6)
     assert "relaxed shares" not in old.message

@@ -84,9 +84,10 @@ def test_the_joint_plan_comes_first_and_the_baseline_is_optional(tutorial: Scena
     first = order.index("on_joint")
     assert all(n.endswith("-joint") for n in order[:first])
     assert any(n.endswith("-alone") for n in order[first:])
-    assert st.alone is not None and st.findings_ready
+    assert st.alone is not None and st.findings_ready  # findings: every run evaluator-clean
 
     bare = study(tutorial, baseline=False)
+    assert bare.joint.evaluation is not None and bare.joint.evaluation.feasible
     assert bare.alone is None and bare.level is None and bare.skipped == "not asked for"
     assert not bare.findings_ready and bare.savings is None
     assert bare.unfinished == ["go-alone: not run (not asked for)"]
@@ -112,8 +113,11 @@ def test_a_facility_location_instance_has_no_baseline_unless_asked() -> None:
     st = study(s)
     assert st.alone is None and "facility-location" in st.skipped
     assert st.joint.status == Status.OPTIMAL
+    assert st.joint.objective == pytest.approx(1040444.375, rel=1e-6)  # published optimum
+    assert st.joint.evaluation is not None and st.joint.evaluation.feasible
     asked = study(s, baseline=True)
     assert asked.alone is not None and asked.alone.has_plan
+    assert asked.alone.evaluation is not None and asked.alone.evaluation.feasible
 
 
 def test_the_comparisons_get_their_share_of_the_time_and_no_more() -> None:
@@ -137,5 +141,6 @@ def test_a_comparison_stopped_at_its_limit_claims_no_saving() -> None:
     s = load_scenario(REPO / "datasets" / "sample_alliance.yaml")
     st = study(s, comparison_share=1e-6, options=SolveOptions(time_limit=300.0))
     assert st.joint.status == Status.OPTIMAL
+    assert st.joint.evaluation is not None and st.joint.evaluation.feasible
     assert not st.findings_ready and st.savings is None
     assert any(line.startswith(("go-alone", "joint like for like")) for line in st.unfinished)
