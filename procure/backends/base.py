@@ -145,7 +145,8 @@ class Capabilities:
     continuous: bool = True  # False: every variable must be integer (CP-SAT)
     duals: bool = False  # LP row duals (SolveOutcome.row_duals)
     time_limit: bool = True
-    warm_start: bool = False  # takes a MIP start (the ``start`` argument of solve)
+    warm_start: bool = False  # takes a MIP start, partial too, and an objective target
+    # (the ``start`` and ``target`` arguments of solve)
     lp_session: bool = False  # re-solves an LP warm after bound changes (lp_session)
     interrupt: bool = False  # Ctrl-C stops the solve and returns its incumbent
     incumbents: bool = False  # reports improved solutions while solving (on_incumbent)
@@ -349,16 +350,23 @@ class Backend(ABC):
     @abstractmethod
     def solve(self, model: ModelArrays, options: SolveOptions, *,
               start: FloatArray | None = None,
-              on_incumbent: IncumbentCallback | None = None) -> SolveOutcome:
+              on_incumbent: IncumbentCallback | None = None,
+              target: float | None = None) -> SolveOutcome:
         """Solve ``model``; never raises for solver trouble, returns ``error`` instead.
 
         ``start`` is a MIP start, model data rather than an option: one value per
-        column, a (near-)feasible solution the solver may begin from. Backends with
+        column, a (near-)feasible solution the solver may begin from; NaN marks a value
+        left to the solver (a partial start: the solver completes it). Backends with
         ``capabilities.warm_start`` pass it on (the solver checks it and completes or
         drops it, so a bad start costs time, never correctness); the others ignore it,
         as they ignore a start of the wrong length. ``on_incumbent(objective, x, bound)``
         is called with every improved solution a backend with
-        ``capabilities.incumbents`` finds (the others never call it)."""
+        ``capabilities.incumbents`` finds (the others never call it). ``target`` is an
+        objective value known to be a lower bound within the caller's tolerance: a MIP
+        solve on a backend with ``capabilities.warm_start`` stops as soon as it has a
+        solution at least that good (status ``feasible``, stopped by ``iterations``;
+        the caller, who knows the bound, decides that the solution is optimal); the
+        others ignore it, which only costs time."""
 
     def lp_session(self, model: ModelArrays, options: SolveOptions) -> LpSession:
         """The LP relaxation of ``model``, to be re-solved under changing column bounds."""

@@ -75,7 +75,8 @@ class HighsBackend(Backend):
 
     def solve(self, model: ModelArrays, options: SolveOptions, *,
               start: FloatArray | None = None,
-              on_incumbent: IncumbentCallback | None = None) -> SolveOutcome:
+              on_incumbent: IncumbentCallback | None = None,
+              target: float | None = None) -> SolveOutcome:
         import highspy
 
         t0 = time.perf_counter()
@@ -85,9 +86,15 @@ class HighsBackend(Backend):
             return self.failed(Status.ERROR, time.perf_counter() - t0, str(exc))
         pass_arrays(h, model)
         if model.is_mip and start is not None and start.shape == (model.num_cols,):
-            # a MIP start: HiGHS checks it (and repairs a partial one) before branching
-            h.setSolution(model.num_cols, np.arange(model.num_cols, dtype=np.int32),
-                          np.asarray(start, dtype=np.float64))
+            # a MIP start: HiGHS checks it before branching; a partial one (NaN where
+            # unknown) is passed sparse, and HiGHS completes it with the given integer
+            # values fixed
+            given = np.flatnonzero(~np.isnan(start)).astype(np.int32)
+            if given.size:
+                h.setSolution(int(given.size), given,
+                              np.asarray(start, dtype=np.float64)[given])
+        if model.is_mip and target is not None and math.isfinite(target):
+            h.setOptionValue("objective_target", float(target))  # status kObjectiveTarget
         if on_incumbent is not None and model.is_mip:
             def improved(e: Any) -> None:
                 out = e.data_out

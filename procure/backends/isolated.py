@@ -92,7 +92,7 @@ def _ctx() -> Any:
 
 
 def _child(name: str, model: ModelArrays, options: SolveOptions, start: FloatArray | None,
-           conn: Connection, workdir: str) -> None:
+           target: float | None, conn: Connection, workdir: str) -> None:
     """In the child: solve with backend ``name``; send incumbents, then the outcome.
 
     The child leads its own process group, so stopping it also stops any solver
@@ -106,7 +106,8 @@ def _child(name: str, model: ModelArrays, options: SolveOptions, start: FloatArr
     def improved(objective: float, x: FloatArray, bound: float | None) -> None:
         conn.send(("incumbent", objective, x, bound))
 
-    out = get_backend(name).solve(model, options, start=start, on_incumbent=improved)
+    out = get_backend(name).solve(model, options, start=start, on_incumbent=improved,
+                                  target=target)
     conn.send(("done", out))
     conn.close()
 
@@ -156,7 +157,8 @@ class Isolated(Backend):
 
     def solve(self, model: ModelArrays, options: SolveOptions, *,
               start: FloatArray | None = None,
-              on_incumbent: IncumbentCallback | None = None) -> SolveOutcome:
+              on_incumbent: IncumbentCallback | None = None,
+              target: float | None = None) -> SolveOutcome:
         t0 = time.perf_counter()
         if _stop.is_set():
             return self._stopped(model, None, None, None, Stop.INTERRUPT, t0)
@@ -170,7 +172,7 @@ class Isolated(Backend):
                                              ignore_cleanup_errors=True) as workdir:
                 parent, child = ctx.Pipe(duplex=False)
                 proc = ctx.Process(target=_child, daemon=True,
-                                   args=(self.inner.name, model, options, start, child,
+                                   args=(self.inner.name, model, options, start, target, child,
                                          workdir))
                 proc.start()
                 child.close()

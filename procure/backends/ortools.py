@@ -98,7 +98,8 @@ class ScipBackend(Backend):
 
     def solve(self, model: ModelArrays, options: SolveOptions, *,
               start: FloatArray | None = None,
-              on_incumbent: IncumbentCallback | None = None) -> SolveOutcome:
+              on_incumbent: IncumbentCallback | None = None,
+              target: float | None = None) -> SolveOutcome:
         from ortools.linear_solver.python import model_builder_helper as mbh
 
         t0 = time.perf_counter()
@@ -373,7 +374,8 @@ class CpSatBackend(Backend):
 
     def solve(self, model: ModelArrays, options: SolveOptions, *,
               start: FloatArray | None = None,
-              on_incumbent: IncumbentCallback | None = None) -> SolveOutcome:
+              on_incumbent: IncumbentCallback | None = None,
+              target: float | None = None) -> SolveOutcome:
         from ortools.sat.python import cp_model
 
         t0 = time.perf_counter()

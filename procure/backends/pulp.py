@@ -88,7 +88,8 @@ class CbcBackend(Backend):
 
     def solve(self, model: ModelArrays, options: SolveOptions, *,
               start: FloatArray | None = None,
-              on_incumbent: IncumbentCallback | None = None) -> SolveOutcome:
+              on_incumbent: IncumbentCallback | None = None,
+              target: float | None = None) -> SolveOutcome:
         t0 = time.perf_counter()
         path = _cbc_path()
         if path is None:

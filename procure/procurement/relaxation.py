@@ -15,11 +15,15 @@ branch and bound slow. Two solves around them:
    relaxation bought from it: only tiers with floor Q_j in
    ``[X*_l / (1 + w) - 1, X*_l (1 + w)]`` stay; first w = 0.02, then, from its plan,
    w = ``WINDOW`` (``WINDOWS``). Tightening bounds only restricts, so every plan found is
-   a plan of the full model, whatever the window.
+   a plan of the full model, whatever the window. The first window starts from the
+   relaxation's own plan (launches, purchases, shortfall, joins) as a partial start the
+   solver completes with shares and tiers, and every window is told the relaxation's
+   bound as its objective target: when that plan's exact shares fit the tiers, it meets
+   the bound and the window stops at once.
 
 The pipeline hands the window's plan to the main solve as a start, with the
-relaxation's bound; when the two meet within the run's gap, the plan is proven optimal
-and the main solve is skipped.
+relaxation's bound (also the main solve's objective target); when the two meet within
+the run's gap, the plan is proven optimal and the main solve is skipped.
 """
 
 from __future__ import annotations
@@ -30,9 +34,9 @@ from dataclasses import replace
 import numpy as np
 
 from procure.backends.base import Backend, SolveOptions, SolveOutcome, Status
-from procure.lp.model import FloatArray
+from procure.lp.model import FloatArray, IntArray
 from procure.procurement.formulation import Formulation, build
-from procure.run.model import Start
+from procure.run.model import Start, objective_target
 
 WINDOW = 0.1  # tiers kept around the relaxation's units: Q_j in [X/(1+w) - 1, X (1+w)]
 # step 2's windows in turn: (w, share of the time left); each starts from the best plan so
@@ -71,6 +75,27 @@ def window_bounds(f: Formulation, open_launch: np.ndarray, units: FloatArray,
             t.breaks >= x_l / (1.0 + window) - 1.0 - 1e-9)
         upper[t.block.index[~keep]] = 0.0
     return upper
+
+
+def plan_columns(f: Formulation) -> IntArray:
+    """The columns that make a plan of ``f``: z_l, x_{k,t}, s_r and u_k (in that order,
+    the same for every formulation built from one compiled scenario)."""
+    joins = f.join_column[f.join_column >= 0]
+    return np.concatenate([f.launch.index, f.buy.index, f.shortfall.index, joins]
+                          ).astype(np.int64)
+
+
+def partial_start(f: Formulation, relaxed: Formulation, x: FloatArray) -> FloatArray | None:
+    """The plan of a solution ``x`` of the relaxed model as a partial start of ``f``:
+    launches, purchases, shortfall and joins given, NaN elsewhere (shares, tiers), which
+    the solver completes when the plan's exact shares fit the tiered rules. ``None``
+    when the two models' plan columns do not match."""
+    mine, theirs = plan_columns(f), plan_columns(relaxed)
+    if mine.size != theirs.size:
+        return None
+    start = np.full(f.model.num_cols, np.nan)
+    start[mine] = x[theirs]
+    return start
 
 
 def _bound(outcome: SolveOutcome) -> float | None:
@@ -113,12 +138,17 @@ def relaxation_start(f: Formulation, backend: Backend, *, time_limit: float | No
     x: FloatArray | None = None
     objective: float | None = None
     trace = [("relaxation", float("nan") if r.objective is None else r.objective, t1)]
+    # the relaxation's own plan goes first, as a partial start the solver completes: when
+    # its exact shares fit the tiers it meets the bound, and the window stops at once
+    first_start = partial_start(f, relaxed, r.x)
     for w, share in windows:
         upper = window_bounds(f, open_launch, units, w)
         left = max(0.0, end - time.perf_counter())
         sub = backend.solve(replace(f.model, col_upper=upper),
                             SolveOptions(time_limit=share * left, mip_gap=gap,
-                                         threads=threads, seed=seed), start=x)
+                                         threads=threads, seed=seed),
+                            start=first_start if x is None else x,
+                            target=objective_target(bound, gap))
         kept = int(sum(int((upper[t.block.index] > 0).sum()) for t in f.tiers))
         said += f"; tier window {w:g} ({kept} of {total} tiers): {sub.status}"
         if sub.x is not None and sub.status.has_solution and sub.objective is not None and (
@@ -127,6 +157,7 @@ def relaxation_start(f: Formulation, backend: Backend, *, time_limit: float | No
             trace.append((f"tier window {w:g}", objective, time.perf_counter() - t0))
         if objective is not None and bound is not None and objective - bound <= gap * max(
                 abs(objective), 1e-9):
+            said += ", a plan at the bound"
             break
     seconds = time.perf_counter() - t0
     if x is None or objective is None:

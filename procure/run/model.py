@@ -21,6 +21,7 @@ adds only its own files and one subclass of :class:`RunModel`.
 
 from __future__ import annotations
 
+import math
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
@@ -86,6 +87,15 @@ class Start:
         return (self.x is not None and self.objective is not None and self.bound is not None
                 and self.bound <= self.objective + gap * max(abs(self.objective), 1e-9)
                 and g is not None and g <= gap)
+
+
+def objective_target(bound: float | None, gap: float) -> float | None:
+    """The objective at which a plan meets a lower ``bound`` within the relative ``gap``
+    (:meth:`Start.proves` for bounds >= 0): a solve given it as its ``target`` may stop
+    at the first plan this good. ``None`` without a finite bound."""
+    if bound is None or not math.isfinite(bound):
+        return None
+    return bound + gap * abs(bound)
 
 
 def trivial_start(model: ModelArrays, columns: IntArray, values: FloatArray,

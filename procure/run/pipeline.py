@@ -47,6 +47,7 @@ from procure.run.model import (
     PlanT,
     RunModel,
     Start,
+    objective_target,
 )
 from procure.run.record import RunRecord, procure_version
 from procure.run.tables import CURRENCY
@@ -67,23 +68,34 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-def with_start(outcome: SolveOutcome, start: Start | None) -> SolveOutcome:
+def with_start(outcome: SolveOutcome, start: Start | None,
+               gap: float | None = None) -> SolveOutcome:
     """The solve's outcome read together with the start heuristic's: when the solve
     stopped at a limit (or failed), the better of the two bounds is kept, and the start's
-    plan is reported when the solve has none or a worse one (status ``feasible``)."""
+    plan is reported when the solve has none or a worse one (status ``feasible``). With
+    the run's relative ``gap``, a plan within it of the kept bound is proven optimal
+    (status ``optimal``, stopped by ``gap``): the solve reached the start's
+    :func:`~procure.run.model.objective_target`, or stopped at a limit with such a plan."""
     if start is None or outcome.status not in (Status.FEASIBLE, Status.LIMIT, Status.ERROR):
         return outcome
     bounds = [b for b in (outcome.bound, start.bound) if b is not None]
     bound = max(bounds) if bounds else None
+    merged = outcome
     if start.x is not None and start.objective is not None and (
             outcome.objective is None or start.objective < outcome.objective):
         stop = outcome.stopped_by if outcome.status != Status.ERROR else Stop.FAILURE
-        return replace(outcome, status=Status.FEASIBLE, x=start.x, objective=start.objective,
-                       bound=bound, gap=relative_gap(start.objective, bound), stopped_by=stop,
-                       message=f"{outcome.message}; the start heuristic's plan")
-    if outcome.status == Status.FEASIBLE:
-        return replace(outcome, bound=bound, gap=relative_gap(outcome.objective, bound))
-    return outcome
+        merged = replace(outcome, status=Status.FEASIBLE, x=start.x, objective=start.objective,
+                         bound=bound, gap=relative_gap(start.objective, bound), stopped_by=stop,
+                         message=f"{outcome.message}; the start heuristic's plan")
+    elif outcome.status == Status.FEASIBLE:
+        merged = replace(outcome, bound=bound, gap=relative_gap(outcome.objective, bound))
+    if (gap is not None and merged.status == Status.FEASIBLE and merged.gap is not None
+            and bound is not None and merged.objective is not None
+            and bound <= merged.objective and merged.gap <= gap):
+        return replace(merged, status=Status.OPTIMAL, stopped_by=Stop.GAP,
+                       message="; ".join(m for m in (merged.message, "proven optimal by the "
+                                                     "start heuristic's bound") if m))
+    return merged
 
 
 def proven_by_start(start: Start | None, backend: Backend, gap: float) -> SolveOutcome | None:
@@ -159,7 +171,9 @@ def run(
                 proven = proven_by_start(start, backend, opts.mip_gap)
                 outcome = proven if proven is not None else backend.solve(
                     formulation.model, budget_ctx.options_within(None),
-                    start=None if start is None else start.x)
+                    start=None if start is None else start.x,
+                    target=None if start is None else objective_target(start.bound,
+                                                                       opts.mip_gap))
         except KeyboardInterrupt:
             outcome = failure(Status.LIMIT, clock.timings.get("solve", 0.0), backend.name,
                               backend.version(), "interrupted by the user")
@@ -171,7 +185,7 @@ def run(
             outcome = failure(Status.ERROR, clock.timings.get("solve", 0.0), backend.name,
                               backend.version(), f"{backend.name} failed: "
                               f"{type(exc).__name__}: {exc}")
-        outcome = with_start(outcome, start)
+        outcome = with_start(outcome, start, opts.mip_gap)
         if outcome.stopped_by == Stop.INTERRUPT:  # the solver stopped on the user's request
             record = _record(model, scenario, comp, formulation, outcome, start, clock, opts,
                              started, input_hash, notes, budget_ctx, interrupted=True)

@@ -53,3 +53,11 @@ def test_small_solves_match_the_in_process_backend() -> None:
     out = Isolated(get_backend("highs")).solve(m, SolveOptions())
     assert out.status == Status.OPTIMAL and out.objective == pytest.approx(inner.objective)
     assert out.x is not None and inner.x is not None
+
+
+def test_the_target_reaches_the_worker() -> None:
+    """A target given to the isolated backend stops the solve in its worker too."""
+    m = build(compile_scenario(import_cflp(orlib_dir() / "cap63.txt"))).model
+    out = Isolated(get_backend("highs")).solve(m, SolveOptions(), target=1e12)
+    assert out.status == Status.FEASIBLE and out.stopped_by == Stop.ITERATIONS
+    assert out.objective is not None and 1014062.05 * (1 + 1e-6) < out.objective <= 1e12

@@ -93,6 +93,57 @@ def test_start_is_an_argument_not_an_option() -> None:
     assert "start" not in SolveOptions().as_dict()
 
 
+def cflp(name: str) -> ModelArrays:
+    """The product's model of an OR-Library CFLP instance."""
+    from conftest import orlib_dir
+
+    from procure.orlib import import_cflp
+    from procure.procurement.compile import compile_scenario
+    from procure.procurement.formulation import build
+
+    return build(compile_scenario(import_cflp(orlib_dir() / f"{name}.txt"))).model
+
+
+CAP41, CAP63 = 1040444.375, 1014062.05  # OR-Library's published optima
+
+
+def test_a_target_stops_the_solve_at_a_plan_that_good() -> None:
+    """With a target far above the optimum, HiGHS stops at the first check after a plan
+    (cap63: at the root, 0.7 % above the optimum): status feasible, stopped by
+    iterations, never optimal. Backends without MIP starts ignore a target."""
+    model = cflp("cap63")
+    out = get_backend("highs").solve(model, SolveOptions(), target=1e12)
+    assert out.status == Status.FEASIBLE and out.stopped_by == Stop.ITERATIONS
+    assert out.objective is not None and CAP63 * (1 + 1e-6) < out.objective <= 1e12
+    plain = get_backend("highs").solve(model, SolveOptions())
+    assert plain.status == Status.OPTIMAL and plain.objective == pytest.approx(CAP63)
+    if "scip" in available_backends():
+        other = get_backend("scip").solve(knapsack(), SolveOptions(), target=0.0)
+        assert other.status == Status.OPTIMAL and other.objective == pytest.approx(-8.0)
+
+
+def test_a_partial_start_is_completed_by_the_solver() -> None:
+    """NaN in a start marks a value left to the solver: given only the optimal plan's
+    launch columns, HiGHS completes them into the optimum, its first incumbent (without
+    the start its first is the feasibility heuristic's, far off), and the target of the
+    optimum then ends the solve."""
+    model = cflp("cap41")
+    b = get_backend("highs")
+    best = b.solve(model, SolveOptions())
+    assert best.x is not None and best.objective == pytest.approx(CAP41)
+    partial = np.full(model.num_cols, np.nan)
+    launches = model.block("launch").index
+    partial[launches] = best.x[launches]
+    seen: list[float] = []
+    out = b.solve(model, SolveOptions(), start=partial, target=CAP41 * (1 + 1e-9),
+                  on_incumbent=lambda objective, x, bound: seen.append(objective))
+    assert seen and seen[0] == pytest.approx(CAP41)
+    assert out.status == Status.FEASIBLE and out.objective == pytest.approx(CAP41)
+    cold: list[float] = []
+    b.solve(model, SolveOptions(), on_incumbent=lambda objective, x, bound: cold.append(objective))
+    assert cold[0] > CAP41 * 1.01
+
+
 def test_pick_backend_prefers_the_run_backend_and_falls_back() -> None:
     duals = pick_backend("duals", prefer="scip")
     assert duals is not None and duals.name == "highs"  # SCIP (via OR-Tools) gives none

@@ -20,6 +20,8 @@ from procure.procurement.plan import decode
 from procure.procurement.relaxation import (
     applies,
     launch_units,
+    partial_start,
+    plan_columns,
     relaxation_start,
     window_bounds,
 )
@@ -66,6 +68,8 @@ def test_the_sample_alliance_is_proven_optimal_by_its_start() -> None:
     record = solve_checked(scenario, options=SolveOptions(mip_gap=1e-6))
     assert record.status == "optimal" and record.stopped_by == "gap"
     assert "without a main solve" in record.message
+    # the relaxation's own plan, completed by the solver, is the plan at the bound
+    assert "tier window 0.02" in record.message and "a plan at the bound" in record.message
     assert record.timings["solve"] < 0.01
     assert record.objective == pytest.approx(158385.5, rel=1e-6)
     assert record.bound == pytest.approx(158385.5, rel=1e-6)
@@ -83,6 +87,27 @@ def test_the_reference_path_is_kept() -> None:
     assert old.objective is not None and new.objective is not None
     assert new.objective == pytest.approx(old.objective, rel=1e-6)
     assert "relaxed shares" not in old.message
+
+
+def test_the_partial_start_gives_the_plan_and_leaves_shares_and_tiers_open() -> None:
+    """The relaxed solution's launches, purchases, shortfall and joins, column for
+    column in the tiered model; NaN (left to the solver) everywhere else."""
+    f = tiered(generate_alliance(6, 2, 2, 3, seed=5))
+    assert applies(f)
+    relaxed = build(f.compiled, FormulationOptions(proportional_shares="relaxed"))
+    x = np.arange(relaxed.model.num_cols, dtype=np.float64)
+    start = partial_start(f, relaxed, x)
+    assert start is not None and start.shape == (f.model.num_cols,)
+    for block in ("launch", "buy", "shortfall"):
+        mine, theirs = getattr(f, block).index, getattr(relaxed, block).index
+        assert np.array_equal(start[mine], x[theirs])
+    given = plan_columns(f)
+    joins = f.join_column[f.join_column >= 0]
+    assert np.array_equal(start[joins], x[relaxed.join_column[relaxed.join_column >= 0]])
+    rest = np.setdiff1d(np.arange(f.model.num_cols), given)
+    assert rest.size and np.isnan(start[rest]).all()
+    for t in f.tiers:
+        assert np.isnan(start[t.block.index]).all()
 
 
 def test_window_bounds_keep_the_tiers_near_the_units_and_forced_launches_open() -> None:

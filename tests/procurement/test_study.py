@@ -72,9 +72,9 @@ def test_the_joint_plan_comes_first_and_the_baseline_is_optional(tutorial: Scena
         def __getattr__(self, attr: str) -> object:
             return getattr(highs, attr)
 
-        def solve(self, model, options, start=None):  # type: ignore[no-untyped-def]
+        def solve(self, model, options, start=None, target=None):  # type: ignore[no-untyped-def]
             order.append(model.name)
-            return highs.solve(model, options, start=start)
+            return highs.solve(model, options, start=start, target=target)
 
     def seen(joint) -> None:  # type: ignore[no-untyped-def]
         assert joint.status == Status.OPTIMAL and joint.evaluation.feasible

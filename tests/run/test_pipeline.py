@@ -23,6 +23,8 @@ from procure.io import load_scenario
 from procure.lp.model import FloatArray, ModelArrays
 from procure.procurement.solve import ProcurementModel
 from procure.run import RunInterrupted, RunRecord, run
+from procure.run.model import Start, objective_target
+from procure.run.pipeline import with_start
 from procure.schema import Scenario
 
 TUTORIAL = Path(__file__).resolve().parents[2] / "datasets" / "tutorial.yaml"
@@ -38,15 +40,17 @@ class ScriptedBackend(Backend):
     real: bool = True  # solve for real first (False: the script needs no true outcome)
     calls: list[SolveOptions] = field(default_factory=list)
     starts: list[FloatArray | None] = field(default_factory=list)
+    targets: list[float | None] = field(default_factory=list)
 
     name = "highs"  # reuses the highs namespace of the options
     capabilities = Capabilities(mip=True, continuous=True, warm_start=True, interrupt=True)
     distribution = probe = "highspy"
 
     def solve(self, model: ModelArrays, options: SolveOptions, *,
-              start: FloatArray | None = None) -> SolveOutcome:
+              start: FloatArray | None = None, target: float | None = None) -> SolveOutcome:
         self.calls.append(options)
         self.starts.append(start)
+        self.targets.append(target)
         true = (HighsBackend().solve(model, replace(options, time_limit=None)) if self.real
                 else SolveOutcome(Status.ERROR, None, None, None, None, 0.0, "highs", "x"))
         if self.only_with_start and start is None:
@@ -198,6 +202,36 @@ def test_the_start_is_model_data_and_its_plan_wins_when_better(tutorial: Scenari
     assert rec.status == Status.FEASIBLE and rec.objective == rec.start.objective
     assert "start heuristic" in rec.message
     assert rec.timings["start"] > 0
+
+
+def test_the_start_bound_is_the_main_solve_target(tutorial: Scenario) -> None:
+    """The main solve is told the start's bound as its objective target (it may stop at
+    the first plan within the run's gap of it)."""
+    b = ScriptedBackend(lambda out: out, only_with_start=True)
+    rec = checked(run(ProcurementModel(warm_start=True), tutorial, solver=b,
+                      options=SolveOptions(time_limit=60, mip_gap=1e-4)))
+    assert rec.start is not None and rec.start.bound is not None
+    assert b.targets[-1] == pytest.approx(objective_target(rec.start.bound, 1e-4))
+    assert b.targets[-1] >= rec.start.bound
+
+
+@pytest.mark.parametrize(("start_bound", "gap", "status", "stop"), [
+    (100.0 - 1e-5, 1e-6, Status.OPTIMAL, Stop.GAP),  # the start's bound proves the plan
+    (100.0 - 1e-5, None, Status.FEASIBLE, Stop.ITERATIONS),  # no gap given: no verdict
+    (90.0, 1e-6, Status.FEASIBLE, Stop.ITERATIONS),  # 10 % apart: not proven
+    (None, 1e-6, Status.FEASIBLE, Stop.ITERATIONS),  # no bound from the start
+])
+def test_a_plan_at_the_start_bound_is_proven_optimal(
+        start_bound: float | None, gap: float | None, status: Status, stop: Stop) -> None:
+    """A solve stopped at its objective target (or any limit) whose plan is within the
+    run's gap of the start's bound is optimal; the solver's own weaker bound is not
+    what decides."""
+    out = SolveOutcome(Status.FEASIBLE, np.zeros(2), 100.0, 50.0, 0.5, 1.0, "highs", "x",
+                       "objective target", stopped_by=Stop.ITERATIONS)
+    merged = with_start(out, Start(None, None, start_bound, 0.1), gap)
+    assert merged.status == status and merged.stopped_by == stop
+    assert merged.objective == 100.0
+    assert merged.bound == (50.0 if start_bound is None else max(50.0, start_bound))
 
 
 def test_one_budget_for_the_whole_run(tutorial: Scenario) -> None:
