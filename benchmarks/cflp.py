@@ -1,19 +1,8 @@
-"""The plain HiGHS reference for capacitated facility location (CFLP).
+"""The plain HiGHS reference for capacitated facility location (CFLP), in process.
 
-The textbook model written straight against highspy's array API, the yardstick that
-the product's scenario -> compile -> build -> solve path is timed against::
-
-    min  sum_i f_i y_i + sum_{i,j} c_ij x_ij
-    s.t. sum_i x_ij = 1                    for every customer j   (assignment)
-         sum_j d_j x_ij <= s_i y_i         for every warehouse i  (capacity)
-         x_ij <= y_i                       for every (i, j)       (strong linking)
-         y_i in {0, 1},  x_ij in [0, 1]    (x_ij: share of j's demand served by i)
-
-``c_ij`` is OR-Library's cost of serving all of customer j's demand from i
-(``procure.orlib.CflpInstance``). ``strong=False`` drops the ``x_ij <= y_i`` rows
-(the aggregated, "weak" model). Columns are y_0..y_{m-1}, then x in warehouse-major
-order (x_ij at m + i n + j); rows are the n assignment rows, the m capacity rows, then
-the m n linking rows in the same (i, j) order.
+The textbook model (:mod:`benchmarks.plain_cflp`, where it is written out) timed
+against the product's scenario -> compile -> build -> solve path in one process:
+:func:`solve_plain` and :func:`solve_product`.
 
 ``python -m benchmarks.cflp FILE`` runs the plain model and the product back to back
 (see :func:`main`).
@@ -29,9 +18,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import highspy
-import numpy as np
-
 from benchmarks.library import (
     CflpInstance,
     import_cflp,
@@ -39,56 +25,7 @@ from benchmarks.library import (
     solve_options,
     solve_procurement,
 )
-
-
-def plain_highs_model(inst: CflpInstance, *, strong: bool = True) -> highspy.Highs:
-    """A :class:`highspy.Highs` holding the textbook CFLP model (passed as CSR arrays).
-
-    Options are HiGHS defaults except ``output_flag=False``; set threads, seed, gap and
-    time limit on the returned object before ``run()`` (as :func:`solve_plain` does).
-    """
-    n, m = inst.cost.shape
-    nx = m * n
-    num_col = m + nx
-    col_cost = np.concatenate([inst.fixed_cost, inst.cost.T.ravel()]).astype(np.float64)
-    col_lower = np.zeros(num_col)
-    col_upper = np.ones(num_col)
-    integrality = np.zeros(num_col, dtype=np.int32)
-    integrality[:m] = 1  # kInteger
-    x_col = (m + np.arange(nx, dtype=np.int64)).reshape(m, n)  # x_col[i, j]
-    wh = np.arange(m, dtype=np.int64)
-
-    # assignment rows j: x_{0j} .. x_{m-1,j}
-    a_idx = [x_col.T.ravel()]
-    a_val = [np.ones(nx)]
-    a_len = [np.full(n, m, dtype=np.int64)]
-    # capacity rows i: -s_i y_i + sum_j d_j x_ij (column indices ascending)
-    a_idx.append(np.concatenate([wh[:, None], x_col], axis=1).ravel())
-    a_val.append(np.concatenate([-inst.capacity[:, None],
-                                 np.broadcast_to(inst.demand, (m, n))], axis=1).ravel())
-    a_len.append(np.full(m, n + 1, dtype=np.int64))
-    row_lower = [np.ones(n), np.full(m, -highspy.kHighsInf)]
-    row_upper = [np.ones(n), np.zeros(m)]
-    if strong:
-        # linking rows (i, j): -y_i + x_ij
-        a_idx.append(np.stack([np.repeat(wh, n), x_col.ravel()], axis=1).ravel())
-        a_val.append(np.tile([-1.0, 1.0], nx))
-        a_len.append(np.full(nx, 2, dtype=np.int64))
-        row_lower.append(np.full(nx, -highspy.kHighsInf))
-        row_upper.append(np.zeros(nx))
-    lengths = np.concatenate(a_len)
-    a_start = np.zeros(lengths.size, dtype=np.int32)
-    np.cumsum(lengths[:-1], out=a_start[1:])
-    index = np.concatenate(a_idx).astype(np.int32)
-    value = np.concatenate(a_val).astype(np.float64)
-
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.passModel(num_col, int(lengths.size), int(index.size), 2, 1, 0.0,  # row-wise, minimise
-                col_cost, col_lower, col_upper,
-                np.concatenate(row_lower), np.concatenate(row_upper),
-                a_start, index, value, integrality)
-    return h
+from benchmarks.plain_cflp import plain_highs_model
 
 
 def solve_plain(

@@ -28,6 +28,7 @@ import highspy
 
 from benchmarks.alliance import alliance_run
 from benchmarks.cases import REPO_ROOT, Kind, scenario_for
+from benchmarks.endtoend import end_to_end_run
 from benchmarks.instances import hard_instance_run, linking_run, orlib_instance
 from benchmarks.library import (
     ModelArrays,
@@ -186,6 +187,7 @@ TASKS: dict[str, Callable[..., dict[str, Any]]] = {
     "sharing": sharing_run,
     "sharing-reference": reference_run,
     "alliance": alliance_run,
+    "e2e": end_to_end_run,
 }
 """The ``task`` of a spec -> the function its other keys are passed to."""
 

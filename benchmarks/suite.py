@@ -368,6 +368,25 @@ def alliance_rows(profile: Profile, log: Log) -> dict[str, Any]:
     return {"limit": plan.limit, "rows": rows}
 
 
+def cli_rows(profile: Profile, log: Log) -> list[dict[str, Any]]:
+    """End to end on the command line (section 9): every OR-Library instance of the
+    profile, then cfl-200x200-s0 when the profile proves hard instances."""
+    rows = []
+    names = [*profile.orlib, *(n for n in profile.hard if n == "cfl-200x200-s0")]
+    for name in names:
+        hard = name in profile.hard
+        limit = profile.hard_limit if hard else 600.0
+        r = run_child({"task": "e2e", "name": name, "repeats": 1 if hard else
+                       max(profile.orlib_repeats, 1), "time_limit": limit,
+                       "warm_up": not hard}, timeout=limit * 8 + 600)
+        r.setdefault("instance", name)
+        wall = r.get("wall") or {}
+        log(f"e2e {name}: ours {wall.get('ours')} s, plain {wall.get('plain-strong')} / "
+            f"{wall.get('plain-weak')} s" if "error" not in r else f"e2e {name}: {r['error']}")
+        rows.append(r)
+    return rows
+
+
 SECTIONS: dict[str, Callable[[Profile, Log], Any]] = {
     "build": build_sweep,
     "solve": backend_matrix,
@@ -378,6 +397,7 @@ SECTIONS: dict[str, Callable[[Profile, Log], Any]] = {
     "sweep": sweep_runs,
     "sharing": sharing_runs,
     "alliance": alliance_rows,
+    "cli": cli_rows,
 }
 
 
@@ -392,7 +412,7 @@ def run_suite(profile_name: str, out_dir: Path, *, sections: tuple[str, ...] | N
     unknown = [s for s in chosen if s not in SECTIONS]
     if unknown:
         raise ValueError(f"unknown section(s) {unknown}; choose from {list(SECTIONS)}")
-    needs_data = {"orlib", "linking", "hard"} & set(chosen)
+    needs_data = {"orlib", "linking", "hard", "cli"} & set(chosen)
     if needs_data and not orlib_data().is_dir():
         log(f"no public instances at {orlib_data()}: skipping {sorted(needs_data)}")
         chosen = tuple(s for s in chosen if s not in needs_data)

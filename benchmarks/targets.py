@@ -66,3 +66,8 @@ BIG_GAP_MAX: Final = 0.01
 
 SAMPLE_PROOF_SECONDS: Final = 2.0
 """The sample alliance proven optimal within this many seconds (build + solve)."""
+
+# -- 9. End to end on the command line ------------------------------------------------------
+END_TO_END_MAX: Final = 1.2
+"""``procure import`` + ``procure solve`` wall time / the faster plain HiGHS script's, at
+most (geometric mean over the OR-Library instances; and on cfl-200x200-s0)."""

@@ -175,7 +175,7 @@ def _solve_and_report(path_label: str, scenario_loader: Any, solver: Solver,
     import pandas as pd
 
     from procure.backends import get_backend
-    from procure.backends.isolated import Isolated
+    from procure.backends.isolated import Isolated, prepare
     from procure.logistics import solve as solve_movements
     from procure.procurement.formulation import FormulationOptions
     from procure.procurement.solve import ProcurementRecord
@@ -189,18 +189,21 @@ def _solve_and_report(path_label: str, scenario_loader: Any, solver: Solver,
         study_tables,
     )
     from procure.run.model import Budget
-    from procure.sharing.view import RULES
 
     if report and out_dir is None:
         _fail(EXIT_INVALID, "--report writes report.html into the result folder: give "
                             "--out DIR too (or run procure report on a result folder)")
-    if share is not None and share not in RULES:  # before any work, like --out
-        _fail(EXIT_INVALID, f"--share: {share!r} is not one of {', '.join(RULES)}")
+    if share is not None:  # before any work, like --out
+        from procure.sharing.view import RULES
+
+        if share not in RULES:
+            _fail(EXIT_INVALID, f"--share: {share!r} is not one of {', '.join(RULES)}")
     if out_dir is not None:  # before any work: a typo must not cost a solve
         try:
             out_dir = check_out(out_dir, force=force, inputs=inputs)
         except OutputError as e:
             _fail(EXIT_INVALID, f"--out: {e}")
+    prepare()  # the solve workers' server starts while the scenario is read and built
     try:
         scenario = scenario_loader()
     except ScenarioError as e:

@@ -108,6 +108,28 @@ def test_smoke_orlib_and_lp_methods(smoke: tuple[Path, dict[str, Any]]) -> None:
     assert max(simplex) - min(simplex) <= 1e-6 * max(1.0, abs(min(simplex)))
 
 
+def test_smoke_end_to_end_runs_both_commands_and_the_plain_script(
+        smoke: tuple[Path, dict[str, Any]]) -> None:
+    """Section 9: fresh processes for the plain script (strong, weak) and for
+    ``procure import`` + ``procure solve``; both reach the published optimum, the
+    product's plan passes the evaluator, and the ratio is ours over the faster plain."""
+    out, results = smoke
+    if "cli" not in results["sections"]:
+        pytest.skip("no public instances beside the checkout")
+    (cap41,) = results["cli"]
+    assert "error" not in cap41, cap41
+    wall = cap41["wall"]
+    assert wall["ours"] == pytest.approx(wall["import"] + wall["solve"])
+    assert min(wall["plain-strong"], wall["plain-weak"]) > 0
+    assert cap41["ours"]["status"] == "optimal" and cap41["ours"]["rel_err"] <= 1e-6
+    assert cap41["ours"]["evaluator_ok"] is True
+    for plain in cap41["plain"].values():
+        assert plain["status"] == "Optimal" and plain["rel_err"] <= 1e-6
+    md = (out / "RESULTS.md").read_text()
+    assert "## 9. End to end on the command line" in md
+    assert "end to end, `procure import` + `procure solve`" in md
+
+
 def test_smoke_sweep_runs_on_the_local_pool_and_dask(
         smoke: tuple[Path, dict[str, Any]]) -> None:
     out, results = smoke
