@@ -172,10 +172,13 @@ def _solve_and_report(path_label: str, scenario_loader: Any, solver: Solver,
     burden-sharing section under that rule. Results are written only when every plan
     passed the evaluator (with ``report``, the HTML report inside the final folder,
     sealed with it)."""
+    from procure.backends.isolated import Isolated, prepare
+
+    prepare()  # the solve workers' server starts while this process imports and reads
+
     import pandas as pd
 
     from procure.backends import get_backend
-    from procure.backends.isolated import Isolated, prepare
     from procure.logistics import solve as solve_movements
     from procure.procurement.formulation import FormulationOptions
     from procure.procurement.solve import ProcurementRecord
@@ -203,7 +206,6 @@ def _solve_and_report(path_label: str, scenario_loader: Any, solver: Solver,
             out_dir = check_out(out_dir, force=force, inputs=inputs)
         except OutputError as e:
             _fail(EXIT_INVALID, f"--out: {e}")
-    prepare()  # the solve workers' server starts while the scenario is read and built
     try:
         scenario = scenario_loader()
     except ScenarioError as e:

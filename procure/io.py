@@ -300,6 +300,7 @@ if _CLoader is not None:
     _FAST_LOADER: type[Any] = _NoAliasCSafeLoader
 else:  # pragma: no cover - PyYAML wheels include libyaml
     _FAST_LOADER = _NoAliasSafeLoader
+_FAST_DUMPER: type[Any] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 def _check_events(text: str, loader_cls: type[Any]) -> None:
@@ -561,7 +562,9 @@ def save_scenario(scenario: Scenario, path: str | os.PathLike[str]) -> None:
     """Write a scenario as YAML (``.yaml``/``.yml``) or JSON (anything else), atomically."""
     data = scenario_to_data(scenario)
     if Path(path).suffix.lower() in (".yaml", ".yml"):
-        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+        # libyaml's emitter when PyYAML has it: the same text, several times faster
+        text = yaml.dump(data, Dumper=_FAST_DUMPER, sort_keys=False, allow_unicode=True,
+                         width=100)
     else:
         text = json.dumps(data, indent=1)
     atomic_write_text(path, text)
