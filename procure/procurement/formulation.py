@@ -35,6 +35,10 @@ class FormulationOptions:
 
     strict: bool = False  # no shortfall allowed: unmet requirement makes the model infeasible
     strong_linking: bool = True  # (2a) per-pair linking rows; off: capacity linking only
+    # with strong_linking: (2a) rows only for these pairs (and every pair with a join
+    # column u_k), the capacity linking (3a)/(3c) of the weak formulation for the rest: the
+    # separated formulation of section 11.6; None: a (2a) row for every pair
+    linking_pairs: tuple[int, ...] | None = None
     exact_tier_limit: int = 64  # proportional shares: exact breakpoints up to this many units
     # per requirement: shortfall allowed at no penalty, none beyond (the "level" solve of
     # the like-for-like comparison); None: the elastic/strict shortfall above
@@ -230,7 +234,14 @@ class _Builder:
         has_u = self.u_col >= 0
         link_col = np.where(has_u, self.u_col, self.z.start + c.pair_launch)
         if self.opt.strong_linking or has_u.any():
-            sel = np.flatnonzero(has_u) if not self.opt.strong_linking else np.arange(n_k)
+            if not self.opt.strong_linking:
+                sel = np.flatnonzero(has_u)
+            elif self.opt.linking_pairs is not None:  # section 11.6: the separated rows
+                chosen = np.zeros(n_k, dtype=np.bool_)
+                chosen[np.asarray(self.opt.linking_pairs, dtype=np.int64)] = True
+                sel = np.flatnonzero(chosen | has_u)
+            else:
+                sel = np.arange(n_k)
             row_of = np.full(n_k, -1, dtype=np.int64)
             row_of[sel] = np.arange(sel.size)
             cell_sel = row_of[c.cell_pair] >= 0
@@ -280,8 +291,9 @@ class _Builder:
             row_cap[rows] = cap[cells]
             self.m.add_constraints("(3b) shared capacity", n_rows, rows, self.x.start + cells,
                                    1.0, upper=row_cap)
-        if not self.opt.strong_linking:
-            # capacity linking is the only link from x to z here: bound unlimited launches too
+        if not self.opt.strong_linking or self.opt.linking_pairs is not None:
+            # capacity linking is the only link from x to z here (for every pair, or for the
+            # pairs without a separated (2a) row): bound unlimited launches too
             inf_cells = np.flatnonzero(~finite)
             launch = c.pair_launch[c.cell_pair[inf_cells]]
             rows, n_rows = _group_rows(launch)

@@ -27,6 +27,8 @@ from procure.procurement.formulation import Formulation, FormulationOptions, bui
 from procure.procurement.plan import Plan, decode
 from procure.procurement.relaxation import applies as relaxation_applies
 from procure.procurement.relaxation import relaxation_start
+from procure.procurement.separation import applies as separation_applies
+from procure.procurement.separation import separate_linking
 from procure.procurement.start import (
     lagrangian_start,
     open_all_certificate,
@@ -119,11 +121,13 @@ class ProcurementModel(RunModel[Compiled, Formulation, Plan, Evaluation]):
               ) -> tuple[Start | None, Formulation]:
         """Section 11: the relaxation start of 11.5 on models with tiered proportional
         shares, else the Lagrangian start; and, when it (or a plan with every launch
-        open) has no shortfall, the tighter rebuild with the shortfall bound (11.3)."""
+        open) has no shortfall, the tighter rebuild with the shortfall bound (11.3); on
+        large models without tiers, the linking rows (2a) by separation (11.6)."""
         f, opts = formulation, context.options
         auto = self.warm_start is None
         limited = context.budget.remaining() is not None
-        if self.relaxation and relaxation_applies(f):
+        relaxed = self.relaxation and relaxation_applies(f)
+        if relaxed:
             limit = context.budget.share(RELAXATION_SHARE, default=0.0) if limited else None
             found = relaxation_start(f, context.backend, time_limit=limit,
                                      threads=opts.threads, seed=opts.seed, gap=opts.mip_gap)
@@ -147,6 +151,14 @@ class ProcurementModel(RunModel[Compiled, Formulation, Plan, Evaluation]):
             # (11.3) every optimal plan is short by at most `bound` units: rebuild with
             # the tighter shortfall bounds and the pure knapsack rows (12')
             f = build(f.compiled, replace(fo, shortfall_bound=bound))
+        if not relaxed and separation_applies(f):
+            # (11.6) the (2a) rows the LP needs; the start's plan is a plan of either model
+            left = context.budget.share(START_SHARE, default=0.0) if limited else None
+            sep = separate_linking(f, context.backend, time_limit=left,
+                                   threads=opts.threads, seed=opts.seed)
+            notes.append(sep.message)
+            if sep.formulation is not None:
+                f = sep.formulation
         return replace(found, message="; ".join(notes)), f
 
     def decode(self, formulation: Formulation, x: FloatArray) -> Plan:
