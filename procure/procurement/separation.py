@@ -73,8 +73,7 @@ def separate_linking(f: Formulation, backend: Backend, *, time_limit: float | No
     keep = np.zeros(c.num_pairs, dtype=np.bool_)
     limit = MAX_SHARE * c.num_pairs
     for rounds in range(1, MAX_ROUNDS + 1):
-        g = build(c, replace(f.options, linking_pairs=tuple(int(k) for k in
-                                                           np.flatnonzero(keep))))
+        g = build(c, replace(f.options, linking_pairs=tuple(np.flatnonzero(keep).tolist())))
         left = None if time_limit is None else time_limit - (time.perf_counter() - t0)
         if left is not None and left <= 0:
             return _declined(keep, rounds - 1, t0, "no time left for an LP round")

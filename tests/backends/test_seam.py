@@ -3,6 +3,8 @@ lookup and the LP session, on every installed backend that applies."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 
@@ -14,7 +16,7 @@ from procure.backends import (
     get_backend,
     pick_backend,
 )
-from procure.backends.base import LpSession
+from procure.backends.base import LpSession, SolveOutcome
 from procure.lp import LinearModel, ModelArrays
 
 
@@ -93,15 +95,27 @@ def test_start_is_an_argument_not_an_option() -> None:
     assert "start" not in SolveOptions().as_dict()
 
 
-def cflp(name: str) -> ModelArrays:
-    """The product's model of an OR-Library CFLP instance."""
-    from conftest import orlib_dir
+def cflp_checked(name: str) -> tuple[ModelArrays, Callable[[SolveOutcome], None]]:
+    """The product's model of an OR-Library CFLP instance, and a check that hands a
+    solve's plan to the independent evaluator (feasible, same objective)."""
+    from conftest import OBJ_RTOL, orlib_dir
 
     from procure.orlib import import_cflp
     from procure.procurement.compile import compile_scenario
+    from procure.procurement.evaluate import evaluate
     from procure.procurement.formulation import build
+    from procure.procurement.plan import decode
 
-    return build(compile_scenario(import_cflp(orlib_dir() / f"{name}.txt"))).model
+    scenario = import_cflp(orlib_dir() / f"{name}.txt")
+    f = build(compile_scenario(scenario))
+
+    def check(out: SolveOutcome) -> None:
+        assert out.x is not None and out.objective is not None
+        ev = evaluate(scenario, decode(f, out.x))
+        assert ev.feasible, [str(v) for v in ev.violations]
+        assert ev.objective == pytest.approx(out.objective, rel=OBJ_RTOL)
+
+    return f.model, check
 
 
 CAP41, CAP63 = 1040444.375, 1014062.05  # OR-Library's published optima
@@ -111,12 +125,14 @@ def test_a_target_stops_the_solve_at_a_plan_that_good() -> None:
     """With a target far above the optimum, HiGHS stops at the first check after a plan
     (cap63: at the root, 0.7 % above the optimum): status feasible, stopped by
     iterations, never optimal. Backends without MIP starts ignore a target."""
-    model = cflp("cap63")
+    model, check = cflp_checked("cap63")
     out = get_backend("highs").solve(model, SolveOptions(), target=1e12)
     assert out.status == Status.FEASIBLE and out.stopped_by == Stop.ITERATIONS
     assert out.objective is not None and CAP63 * (1 + 1e-6) < out.objective <= 1e12
+    check(out)
     plain = get_backend("highs").solve(model, SolveOptions())
     assert plain.status == Status.OPTIMAL and plain.objective == pytest.approx(CAP63)
+    check(plain)
     if "scip" in available_backends():
         other = get_backend("scip").solve(knapsack(), SolveOptions(), target=0.0)
         assert other.status == Status.OPTIMAL and other.objective == pytest.approx(-8.0)
@@ -127,10 +143,11 @@ def test_a_partial_start_is_completed_by_the_solver() -> None:
     launch columns, HiGHS completes them into the optimum, its first incumbent (without
     the start its first is the feasibility heuristic's, far off), and the target of the
     optimum then ends the solve."""
-    model = cflp("cap41")
+    model, check = cflp_checked("cap41")
     b = get_backend("highs")
     best = b.solve(model, SolveOptions())
     assert best.x is not None and best.objective == pytest.approx(CAP41)
+    check(best)
     partial = np.full(model.num_cols, np.nan)
     launches = model.block("launch").index
     partial[launches] = best.x[launches]
@@ -139,6 +156,7 @@ def test_a_partial_start_is_completed_by_the_solver() -> None:
                   on_incumbent=lambda objective, x, bound: seen.append(objective))
     assert seen and seen[0] == pytest.approx(CAP41)
     assert out.status == Status.FEASIBLE and out.objective == pytest.approx(CAP41)
+    check(out)
     cold: list[float] = []
     b.solve(model, SolveOptions(), on_incumbent=lambda objective, x, bound: cold.append(objective))
     assert cold[0] > CAP41 * 1.01
