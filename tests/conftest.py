@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import strategies as st
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 from procure.backends import SolveOptions, available_backends
 from procure.generate import generate_alliance
 from procure.io import load_scenario, scenario_from_data
+from procure.orlib import CflpInstance, cflp_to_scenario
 from procure.procurement.formulation import FormulationOptions
 from procure.procurement.solve import ProcurementRecord, solve
 from procure.schema import Scenario
@@ -31,6 +33,31 @@ MIP_BACKENDS = [b for b in ("highs", "scip", "cbc") if b in available_backends()
 ALL_BACKENDS = [b for b in ("highs", "scip", "cbc", "cpsat") if b in available_backends()]
 
 OBJ_RTOL = 1e-6
+
+
+def random_cflp(warehouses: int, customers: int, seed: int, tight: float) -> Scenario:
+    """A random capacitated facility-location scenario; total capacity ``tight`` times
+    the total demand."""
+    rng = np.random.default_rng(seed)
+    demand = rng.integers(5, 50, customers).astype(np.float64)
+    capacity = rng.uniform(0.5, 1.5, warehouses)
+    capacity *= tight * demand.sum() / capacity.sum()
+    fixed = rng.integers(0, 500, warehouses).astype(np.float64)
+    cost = rng.integers(1, 100, (customers, warehouses)) * demand[:, None]
+    return cflp_to_scenario(CflpInstance(f"r{seed}", np.round(capacity), fixed, demand,
+                                         cost.astype(np.float64)))
+
+
+def forced_idle_cflp() -> Scenario:
+    """A facility-location scenario whose warehouse W3 must open (``force_launch``,
+    section 13.2) though buying from it costs 100 times more: the optimum buys from W3
+    exactly its default minimum run L_p (1/1000 of the smallest demand, 0.005 units),
+    and without the row (4) a plan would open W3 and buy nothing from it."""
+    demand = np.array([5.0, 8.0, 12.0, 20.0])
+    cost = np.array([[1.0, 2.0, 100.0], [2.0, 1.0, 100.0], [1.5, 1.5, 100.0],
+                     [2.0, 1.0, 100.0]]) * demand[:, None]
+    return cflp_to_scenario(CflpInstance("forced", np.array([30.0, 30.0, 30.0]),
+                                         np.array([10.0, 10.0, 5.0]), demand, cost))
 
 
 def alliances(max_members: int) -> st.SearchStrategy[Scenario]:

@@ -39,6 +39,11 @@ class FormulationOptions:
     # column u_k), the capacity linking (3a)/(3c) of the weak formulation for the rest: the
     # separated formulation of section 11.6; None: a (2a) row for every pair
     linking_pairs: tuple[int, ...] | None = None
+    # (4) rows only for the launches whose program sets a minimum production run and for
+    # these launches; None: a row for every launch. The rows left out (L_p is then the
+    # default of section 3: a launch delivers something) are checked on the plan
+    # instead, and added when it breaks one (section 11.7)
+    min_run_rows: tuple[int, ...] | None = None
     exact_tier_limit: int = 64  # proportional shares: exact breakpoints up to this many units
     # per requirement: shortfall allowed at no penalty, none beyond (the "level" solve of
     # the like-for-like comparison); None: the elastic/strict shortfall above
@@ -111,6 +116,18 @@ class Tiers:
 
 # ---------------------------------------------------------------------------------------
 # helpers
+
+
+def min_run_left_out(c: Compiled, options: FormulationOptions) -> IntArray:
+    """The launches with L_p > 0 that have no (4) row: with ``options.min_run_rows``
+    set, those whose program sets no minimum production run (L_p is the default of
+    section 3) and that are not in it; none otherwise (section 11.7)."""
+    if options.min_run_rows is None:
+        return np.zeros(0, dtype=np.int64)
+    program = c.launch_program
+    out = (c.prog_min_run[program] > 0) & (c.prog_min_run_given[program] <= 0)
+    out[np.asarray(options.min_run_rows, dtype=np.int64)] = False
+    return np.flatnonzero(out).astype(np.int64)
 
 
 def _group_rows(keys: IntArray) -> tuple[IntArray, int]:
@@ -371,10 +388,13 @@ class _Builder:
 
     # -- (4) minimum production run -------------------------------------------------------
     def min_run(self) -> None:
-        """(4) sum_{k in l} sum_t x_{k,t} >= L_p z_l."""
+        """(4) sum_{k in l} sum_t x_{k,t} >= L_p z_l, except for the launches
+        :func:`min_run_left_out` names (section 11.7)."""
         c = self.c
         run = c.prog_min_run[c.launch_program]
-        launches = np.flatnonzero(run > 0)
+        has_row = run > 0
+        has_row[min_run_left_out(c, self.opt)] = False
+        launches = np.flatnonzero(has_row)
         if not launches.size:
             return
         row_of = np.full(c.num_launches, -1, dtype=np.int64)

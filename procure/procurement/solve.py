@@ -20,7 +20,7 @@ import pandas as pd
 from procure.backends.base import Backend, SolveOptions
 from procure.backends.registry import pick_backend
 from procure.lp.model import FloatArray
-from procure.procurement import result
+from procure.procurement import min_run, result
 from procure.procurement.compile import Compiled, Mode, compile_scenario
 from procure.procurement.evaluate import Evaluation, evaluate
 from procure.procurement.formulation import Formulation, FormulationOptions, build
@@ -34,7 +34,7 @@ from procure.procurement.start import (
     open_all_certificate,
     shortfall_bound,
 )
-from procure.run.model import Budget, Context, RunModel, Start, trivial_start
+from procure.run.model import Budget, Completion, Context, RunModel, Start, trivial_start
 from procure.run.pipeline import run
 from procure.run.record import RunRecord
 from procure.schema.scenario import Scenario
@@ -68,6 +68,9 @@ class ProcurementModel(RunModel[Compiled, Formulation, Plan, Evaluation]):
     # the Lagrangian start there too (the reference path of the benchmarks)
     relaxation: bool = True
     label: str = ""  # the variant's name when not the mode's ("like-for-like")
+    # the rows (4) of launches with the default minimum run checked on the plan instead
+    # of built (section 11.7); False builds them all (the reference path of the benchmarks)
+    check_min_run: bool = True
     # what one more unit of each binding rule is worth (procure.explain.marginal), from
     # two LPs around the plan on a backend with ranging
     marginal: bool = False
@@ -109,7 +112,15 @@ class ProcurementModel(RunModel[Compiled, Formulation, Plan, Evaluation]):
         return compile_scenario(scenario, self.mode)
 
     def build(self, compiled: Compiled) -> Formulation:
-        return build(compiled, self.formulation)
+        fo = self.formulation
+        if self.check_min_run and fo.min_run_rows is None and min_run.applies(compiled):
+            fo = replace(fo, min_run_rows=())  # (11.7) rows (4) checked on the plan
+        return build(compiled, fo)
+
+    def complete(self, formulation: Formulation, x: FloatArray, *, final: bool = False
+                 ) -> Completion[Formulation]:
+        """Section 11.7: the plan against every row (4) the formulation left out."""
+        return min_run.complete(formulation, x, final=final)
 
     def wants_start(self, formulation: Formulation, backend: Backend) -> bool:
         if self.warm_start is None:
@@ -136,6 +147,7 @@ class ProcurementModel(RunModel[Compiled, Formulation, Plan, Evaluation]):
             found = lagrangian_start(f, context.backend, time_limit=limit,
                                      threads=opts.threads, seed=opts.seed,
                                      max_candidate_share=AUTO_CANDIDATE_SHARE if auto else 1.0)
+        found = min_run.full_start(f, found)  # (11.7) a plan of the full model only
         notes = [f"start heuristic: {found.message}"]
         bound = shortfall_bound(f, found)
         fo = f.options
@@ -143,8 +155,8 @@ class ProcurementModel(RunModel[Compiled, Formulation, Plan, Evaluation]):
                                   or fo.shortfall_prices is not None):
             # no clean start: a plan with every launch open still bounds shortfall
             left = None if limit is None else max(0.0, limit - found.seconds)
-            certificate = open_all_certificate(f, context.backend, time_limit=left,
-                                               threads=opts.threads, seed=opts.seed)
+            certificate = min_run.full_start(f, open_all_certificate(
+                f, context.backend, time_limit=left, threads=opts.threads, seed=opts.seed))
             notes.append(f"shortfall bound: {certificate.message}")
             bound = shortfall_bound(f, certificate)
         if bound is not None:
@@ -229,15 +241,18 @@ def solve(
     budget: Budget | None = None,
     marginal: bool = False,
     relaxation: bool = True,
+    check_min_run: bool = True,
 ) -> ProcurementRecord:
     """Plan procurement for ``scenario`` (``mode="alone"``: the go-alone baseline)
     through the run pipeline: build and solve timed separately, the plan re-checked by
     the independent evaluator, whose exact costs and payments the record reports.
     ``compiled`` (for ``mode``) and ``input_hash`` spare a caller that runs one scenario
     several times the recompiling and rehashing. ``relaxation=False`` keeps the
-    Lagrangian start on models with proportional shares (section 11.5)."""
+    Lagrangian start on models with proportional shares (section 11.5);
+    ``check_min_run=False`` builds every row (4) instead of checking the default minimum
+    runs on the plan (section 11.7)."""
     model = ProcurementModel(mode=mode, formulation=formulation or FormulationOptions(),
                              warm_start=warm_start, label=label, marginal=marginal,
-                             relaxation=relaxation)
+                             relaxation=relaxation, check_min_run=check_min_run)
     return run(model, scenario, solver=solver, options=options, compiled=compiled,
                input_hash=input_hash, budget=budget)

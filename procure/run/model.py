@@ -8,6 +8,9 @@ A model supplies its own stages, each a pure function of its inputs:
     start(formulation, context)          -> an optional MIP start (:class:`Start`), and
                                             the formulation to solve (a start may justify
                                             a tighter rebuild)
+    complete(formulation, x)             -> the plan, when it meets the rows the
+                                            formulation left out to check on the plan;
+                                            else the formulation with those it breaks
     decode(formulation, x)               -> the plan (decisions only)
     evaluate(scenario, plan)             -> the independent evaluation
     follow_up(formulation, x, context)   -> optional LPs around the plan (e.g. duals)
@@ -98,6 +101,33 @@ def objective_target(bound: float | None, gap: float) -> float | None:
     return bound + gap * abs(bound)
 
 
+def satisfies(model: ModelArrays, x: FloatArray, *, tol: float = 1e-9) -> bool:
+    """Whether ``x`` meets every bound, row and integrality of ``model``, each within
+    ``tol`` relative to max(1, |value|)."""
+    scale = tol * np.maximum(1.0, np.abs(x))
+    if np.any(x < model.col_lower - scale) or np.any(x > model.col_upper + scale):
+        return False
+    act = model.row_activity(x)
+    slack = tol * np.maximum(1.0, np.abs(act))
+    if np.any(act < model.row_lower - slack) or np.any(act > model.row_upper + slack):
+        return False
+    ints = model.integrality
+    return not (ints.any() and np.any(np.abs(x[ints] - np.round(x[ints])) > scale[ints]))
+
+
+@dataclass(frozen=True)
+class Completion(Generic[FormulationT]):
+    """A solved plan read against the rows its formulation left out (rows checked on
+    the plan instead, :meth:`RunModel.complete`). Either ``x``, a plan of the full
+    model (the one solved, or repaired so that it meets every row), or ``formulation``,
+    the formulation with the rows the plan breaks added, to be solved again.
+    ``message`` says what was done."""
+
+    x: FloatArray | None = None
+    formulation: FormulationT | None = None
+    message: str = ""
+
+
 def trivial_start(model: ModelArrays, columns: IntArray, values: FloatArray,
                   message: str, *, tol: float = 1e-9) -> Start | None:
     """The point that is 0 everywhere except ``values`` in ``columns``, as a
@@ -107,15 +137,7 @@ def trivial_start(model: ModelArrays, columns: IntArray, values: FloatArray,
     lower), else none."""
     x = np.zeros(model.num_cols)
     x[columns] = values
-    scale = tol * np.maximum(1.0, np.abs(x))
-    if np.any(x < model.col_lower - scale) or np.any(x > model.col_upper + scale):
-        return None
-    act = model.row_activity(x)
-    slack = tol * np.maximum(1.0, np.abs(act))
-    if np.any(act < model.row_lower - slack) or np.any(act > model.row_upper + slack):
-        return None
-    if model.integrality.any() and np.any(x[model.integrality] != np.round(
-            x[model.integrality])):
+    if not satisfies(model, x, tol=tol):
         return None
     # with every cost and every lower bound nonnegative, no plan is below the offset: a
     # valid (if weak) bound, so the plan is never reported without one
@@ -208,6 +230,14 @@ class RunModel(ABC, Generic[CompiledT, FormulationT, PlanT, EvaluationT]):
               ) -> tuple[Start | None, FormulationT]:
         """A MIP start and the formulation to solve (default: none, unchanged)."""
         return None, formulation
+
+    def complete(self, formulation: FormulationT, x: FloatArray, *, final: bool = False
+                 ) -> Completion[FormulationT]:
+        """Check a plan of ``formulation`` against the rows it left out to be checked on
+        the plan: the plan (perhaps repaired) when it meets them all, else the
+        formulation with the broken rows added (with ``final``, every row left out). The
+        pipeline solves again until a plan passes (default: no row is left out)."""
+        return Completion(x=x)
 
     @abstractmethod
     def decode(self, formulation: FormulationT, x: FloatArray) -> PlanT: ...

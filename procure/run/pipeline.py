@@ -1,14 +1,17 @@
 """The one run skeleton every model goes through.
 
     backend -> compile -> build -> coefficient check -> capability check -> [start] -> solve
-            -> decode -> evaluate -> [follow-up] -> tables -> RunRecord
+            -> [complete: solve again] -> decode -> evaluate -> [follow-up] -> tables
+            -> RunRecord
 
 One wall-clock budget (the options' ``time_limit``) covers the whole run: the start
 heuristic draws its share from it (and when its plan meets the bound it proved within
 the options' gap, the plan is optimal and no main solve runs), the main solve gets what
 is left, and LPs around the plan get what the solve left over. Every stage is timed. A
 solve stopped at a limit is reported with its incumbent, bound and gap; a start
-heuristic's plan is reported when it is better than what the solve returned. A backend
+heuristic's plan is reported when it is better than what the solve returned. A
+formulation may leave rows out to check on the plan instead (the model's ``complete``):
+a plan that breaks one is solved again with it. A backend
 that raises (it should return an ``error`` outcome instead) becomes an ``error`` record
 with the reason; a Ctrl-C during the solve becomes a record stopped by ``interrupt``, carried by
 :class:`RunInterrupted` so a caller can show it before stopping.
@@ -36,7 +39,7 @@ from procure.backends.base import (
 from procure.backends.registry import get_backend
 from procure.common import input_hash as hash_scenario
 from procure.errors import ModelRangeError, Problem
-from procure.lp.model import ModelArrays
+from procure.lp.model import FloatArray, ModelArrays
 from procure.lp.numerics import coefficient_report, find_problem
 from procure.run.model import (
     Budget,
@@ -44,6 +47,7 @@ from procure.run.model import (
     Context,
     EvaluationT,
     FormulationT,
+    HasModel,
     PlanT,
     RunModel,
     Start,
@@ -178,6 +182,7 @@ def run(
             outcome = failure(Status.LIMIT, clock.timings.get("solve", 0.0), backend.name,
                               backend.version(), "interrupted by the user")
             outcome = replace(with_start(outcome, start), stopped_by=Stop.INTERRUPT)
+            outcome = _full_plan_only(model, formulation, outcome)
             record = _record(model, scenario, comp, formulation, outcome, start, clock, opts,
                              started, input_hash, notes, budget_ctx, interrupted=True)
             raise RunInterrupted(record) from None
@@ -187,12 +192,24 @@ def run(
                               f"{type(exc).__name__}: {exc}")
         outcome = with_start(outcome, start, opts.mip_gap)
         if outcome.stopped_by == Stop.INTERRUPT:  # the solver stopped on the user's request
+            outcome = _full_plan_only(model, formulation, outcome)
             record = _record(model, scenario, comp, formulation, outcome, start, clock, opts,
                              started, input_hash, notes, budget_ctx, interrupted=True)
             raise RunInterrupted(record)
         if outcome.status == Status.INFEASIBLE:
             outcome = _second_opinion(model, formulation, backend, budget_ctx, outcome, clock,
                                       notes)
+        try:
+            outcome, formulation = _complete(model, formulation, outcome, budget_ctx, clock,
+                                             notes)
+        except KeyboardInterrupt:
+            outcome = failure(Status.LIMIT, clock.timings.get("solve", 0.0), backend.name,
+                              backend.version(), "interrupted by the user")
+            outcome = replace(with_start(outcome, start), stopped_by=Stop.INTERRUPT)
+            outcome = _full_plan_only(model, formulation, outcome)
+            record = _record(model, scenario, comp, formulation, outcome, start, clock, opts,
+                             started, input_hash, notes, budget_ctx, interrupted=True)
+            raise RunInterrupted(record) from None
         if outcome.status == Status.LIMIT:
             fallback = model.fallback(formulation)
             if fallback is not None:
@@ -238,6 +255,64 @@ def _check_numerics(model: RunModel[Any, Any, Any, Any], arrays: ModelArrays,
         notes.append(note)
         if warn:
             log.warning("%s", note)
+
+
+MAX_COMPLETIONS = 4  # solves again with the rows a plan broke; then with every row
+
+
+def _complete(model: RunModel[Any, FormulationT, Any, Any], formulation: FormulationT,
+              outcome: SolveOutcome, ctx: Context, clock: _Clock, notes: list[str]
+              ) -> tuple[SolveOutcome, FormulationT]:
+    """The solve's plan read against the rows the formulation left out to check on the
+    plan (:meth:`RunModel.complete`): kept (or repaired) when it meets them, else the
+    formulation with the rows it broke is solved again within the time left, up to
+    ``MAX_COMPLETIONS`` times, the last with every row. Each formulation relaxes the
+    full model, so the best bound of the solves stays valid; a solve again gets it as
+    its objective target, and a plan within the run's gap of it is proven optimal."""
+    gap = ctx.options.mip_gap
+    for attempt in range(MAX_COMPLETIONS + 1):
+        if not outcome.status.has_solution or outcome.x is None:
+            return outcome, formulation
+        done = model.complete(formulation, outcome.x, final=attempt == MAX_COMPLETIONS)
+        if done.formulation is None:
+            if done.message:
+                notes.append(done.message)
+            return _with_plan(outcome, formulation, done.x), formulation
+        formulation = done.formulation
+        notes.append(done.message)
+        backend = ctx.backend
+        with clock.stage("solve"):
+            again = backend.solve(formulation.model, ctx.options_within(None),
+                                  target=objective_target(outcome.bound, gap))
+        bounds = [b for b in (outcome.bound, again.bound) if b is not None]
+        again = replace(again, solve_seconds=outcome.solve_seconds + again.solve_seconds,
+                        bound=max(bounds) if bounds else None)
+        outcome = with_start(again, Start(None, None, again.bound, 0.0), gap)
+    return outcome, formulation  # pragma: no cover - the last attempt has every row
+
+
+def _with_plan(outcome: SolveOutcome, formulation: HasModel, x: FloatArray | None
+               ) -> SolveOutcome:
+    """``outcome`` with the plan ``x`` (a repair of its own) and that plan's objective."""
+    if x is None or x is outcome.x:
+        return outcome
+    m = formulation.model
+    objective = float(m.col_cost @ x + m.offset)
+    return replace(outcome, x=x, objective=objective,
+                   gap=relative_gap(objective, outcome.bound))
+
+
+def _full_plan_only(model: RunModel[Any, FormulationT, Any, Any], formulation: FormulationT,
+                    outcome: SolveOutcome) -> SolveOutcome:
+    """An interrupted run's outcome with its plan only if that is a plan of the full
+    model (:meth:`RunModel.complete`, perhaps repaired); else without a plan."""
+    if outcome.x is None:
+        return outcome
+    done = model.complete(formulation, outcome.x)
+    if done.formulation is None and done.x is not None:
+        return _with_plan(outcome, formulation, done.x)
+    return replace(outcome, status=Status.LIMIT, x=None, objective=None, gap=None,
+                   message=f"{outcome.message}; its plan breaks a row checked on the plan")
 
 
 def _second_opinion(model: RunModel[Any, Any, Any, Any], formulation: Any, backend: Backend,

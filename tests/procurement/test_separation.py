@@ -8,33 +8,18 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from conftest import OBJ_RTOL, solve_checked
+from conftest import OBJ_RTOL, random_cflp, solve_checked
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from procure.backends import SolveOptions, Status, get_backend
 from procure.generate import generate_alliance
-from procure.orlib import CflpInstance, cflp_to_scenario
 from procure.procurement import separation
 from procure.procurement.compile import compile_scenario
 from procure.procurement.formulation import FormulationOptions, build
 from procure.procurement.separation import applies, separate_linking, violated
-from procure.schema import Scenario
 
 HIGHS = get_backend("highs")
-
-
-def random_cflp(warehouses: int, customers: int, seed: int, tight: float) -> Scenario:
-    """A random capacitated facility-location scenario; total capacity ``tight`` times
-    the total demand."""
-    rng = np.random.default_rng(seed)
-    demand = rng.integers(5, 50, customers).astype(np.float64)
-    capacity = rng.uniform(0.5, 1.5, warehouses)
-    capacity *= tight * demand.sum() / capacity.sum()
-    fixed = rng.integers(0, 500, warehouses).astype(np.float64)
-    cost = rng.integers(1, 100, (customers, warehouses)) * demand[:, None]
-    return cflp_to_scenario(CflpInstance(f"r{seed}", np.round(capacity), fixed, demand,
-                                         cost.astype(np.float64)))
 
 
 @pytest.fixture

@@ -15,12 +15,14 @@ from typing import Any
 
 import numpy as np
 import pytest
+from conftest import forced_idle_cflp
 
 from procure.backends import Backend, Capabilities, SolveOptions, SolveOutcome, Status, Stop
 from procure.backends.highs import HighsBackend
 from procure.errors import ModelRangeError
 from procure.io import load_scenario
 from procure.lp.model import FloatArray, ModelArrays
+from procure.procurement.formulation import FormulationOptions
 from procure.procurement.solve import ProcurementModel
 from procure.run import RunInterrupted, RunRecord, run
 from procure.run.model import Start, objective_target
@@ -101,8 +103,6 @@ def test_time_limit_with_incumbent_is_feasible_never_optimal(tutorial: Scenario)
 
 def test_limit_without_incumbent_in_strict_mode_has_no_plan(tutorial: Scenario) -> None:
     """Strict mode has no trivial plan: a limit with nothing found is status limit."""
-    from procure.procurement.formulation import FormulationOptions
-
     rec = run(ProcurementModel(warm_start=False, formulation=FormulationOptions(strict=True)),
               tutorial, solver=ScriptedBackend(nothing))
     assert rec.status == Status.LIMIT and rec.stopped_by == Stop.TIME
@@ -232,6 +232,53 @@ def test_a_plan_at_the_start_bound_is_proven_optimal(
     assert merged.status == status and merged.stopped_by == stop
     assert merged.objective == 100.0
     assert merged.bound == (50.0 if start_bound is None else max(50.0, start_bound))
+
+
+def forced_idle() -> ProcurementModel:
+    """W3 of :func:`conftest.forced_idle_cflp` forced open: without its row (4) (checked
+    on the plan, models/procurement.md 11.7) the first plan buys nothing from it."""
+    return ProcurementModel(warm_start=False,
+                            formulation=FormulationOptions(force_launch=("W3",)))
+
+
+def test_a_plan_breaking_a_row_left_out_is_solved_again() -> None:
+    """The complete stage: the first solve's plan breaks a row (4) left out, so the
+    formulation with that row is solved again, told the first solve's bound as its
+    target; the record's plan is the second's and its model the one solved last."""
+    seen: list[SolveOutcome] = []
+
+    def keep(out: SolveOutcome) -> SolveOutcome:
+        seen.append(out)
+        return out
+
+    b = ScriptedBackend(keep)
+    rec = checked(run(forced_idle(), forced_idle_cflp(), solver=b,
+                      options=SolveOptions(mip_gap=1e-9)))
+    assert len(b.calls) == 2 and b.targets[0] is None
+    assert seen[0].bound is not None
+    assert b.targets[1] == pytest.approx(objective_target(seen[0].bound, 1e-9))
+    assert rec.status == Status.OPTIMAL and rec.objective == pytest.approx(seen[1].objective)
+    assert rec.objective > seen[0].objective  # the row costs: 0.005 units at 100 a unit
+    assert rec.model_size[1] == seen_rows(forced_idle(), with_row=True)
+    assert any("solved again" in n for n in rec.notes)
+
+
+def seen_rows(model: ProcurementModel, *, with_row: bool) -> int:
+    from procure.procurement.compile import compile_scenario
+
+    f = model.build(compile_scenario(forced_idle_cflp()))
+    return f.model.num_rows + (1 if with_row else 0)
+
+
+def test_an_interrupted_plan_that_breaks_a_row_left_out_is_not_reported() -> None:
+    """A solver stopped by the user with a plan that breaks a row (4) left out: that is
+    no plan of the model, so the interrupted record has none (and no objective)."""
+    with pytest.raises(RunInterrupted) as info:
+        run(forced_idle(), forced_idle_cflp(), solver=ScriptedBackend(at_limit(Stop.INTERRUPT)))
+    rec = info.value.record
+    assert rec.status == Status.LIMIT and rec.stopped_by == Stop.INTERRUPT
+    assert rec.plan is None and rec.objective is None
+    assert "breaks a row checked on the plan" in rec.message
 
 
 def test_one_budget_for_the_whole_run(tutorial: Scenario) -> None:
