@@ -87,8 +87,8 @@ def full_start(f: Formulation, start: Start) -> Start:
     model (:func:`complete`, perhaps repaired): a plan that breaks a row (4) may cost
     less than the full model's optimum, so it must neither be reported nor bound the
     shortfall (section 11.3). Its bound stays: it holds for the full model too."""
-    if start.x is None or f.options.min_run_rows is None:
-        return start
+    if start.x is None or start.objective is None or f.options.min_run_rows is None:
+        return start  # no plan (a partial start is no plan either)
     done = complete(f, start.x)
     if done.x is None:
         return replace(start, x=None, objective=None,

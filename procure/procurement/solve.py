@@ -207,6 +207,10 @@ class ProcurementModel(RunModel[Compiled, Formulation, Plan, Evaluation]):
         scenario = context.scenario
         if scenario is None:  # pragma: no cover - the pipeline always sets it
             return {}, ()
+        if formulation.options.min_run_rows is not None:
+            # the LPs around the plan hold every rule of the scenario: every row (4) (11.7)
+            formulation = build(formulation.compiled,
+                                replace(formulation.options, min_run_rows=None))
         table = marginal_values(formulation, x, scenario, backend,
                                 context.options_within(None))
         return {"marginal_values": table}, ()

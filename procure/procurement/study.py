@@ -71,7 +71,9 @@ SHORTFALL_BY_CAPABILITY = TableSpec("shortfall_by_capability", "one capability: 
     Column("short_alone", "capability unit", "sum over members of their largest shortfall "
            "of the capability by any requirement year, going alone"),
     Column("short_joint_like_for_like", "capability unit", "the same in the like-for-like "
-           "joint plan (equal to short_alone by construction, when it was solved)"),
+           "joint plan (at most short_alone by construction, when it was solved: it "
+           "delivers at least what going alone delivers; less short only where a rule makes "
+           "it buy more, e.g. a joiner's least purchase (6b))"),
     Column("short_joint", "capability unit", "the same in the full joint plan"),
 ))
 MEMBERS = TableSpec("members", "one member: the scenario's burden-sharing figures", (

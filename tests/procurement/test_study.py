@@ -52,7 +52,12 @@ def test_sample_alliance_like_for_like_per_member_and_capability() -> None:
         st.like_for_like.metrics["total_cost"], rel=1e-9)
     assert st.savings == pytest.approx(mc.saving.sum(), rel=1e-9)
     sf = st.shortfall_by_capability().set_index("capability")
-    assert (sf.short_joint_like_for_like == sf.short_alone).all()  # like for like
+    # like for like: at least what going alone delivers (a joiner's least purchase (6b)
+    # may add a thousandth of a requirement)
+    assert (sf.short_joint_like_for_like <= sf.short_alone + 1e-9).all()
+    assert sf.short_joint_like_for_like.to_numpy() == pytest.approx(
+        sf.short_alone.to_numpy(), abs=1e-3 * float(max(
+            r.quantity for r in s.requirements)))
     assert (sf.short_joint == 0).all()
     units = {c.id: c.unit for c in s.capabilities}
     assert sf.unit.to_dict() == units
