@@ -345,7 +345,10 @@ def _why_alliance(res: dict[str, Any]) -> list[str]:
             "keeps requirements met that no exact plan can afford; the plans are the tier "
             "window's and the main solve's. Each unit short is priced at the shortfall "
             "penalty, so the gap is mostly units short, not money "
-            "(`models/procurement.md` section 11.5).")
+            "(`models/procurement.md` section 11.5). Within 60 s the outcome turns on "
+            "whether the first tier window completes the relaxation's plan in its share of "
+            "the time, so one run per seed can land far from another run of the same code "
+            "(section 11.7 of the same file).")
     return out
 
 

@@ -35,10 +35,16 @@ TOL = 1e-6  # a row (4) holds within TOL max(1, L_p) units; a launch buys nothin
 
 
 def applies(c: Compiled) -> bool:
-    """Whether some launch has a row (4) that may be checked on the plan instead: its
-    L_p > 0 is the default of section 3 (the program sets no minimum production run)."""
+    """Whether the rows (4) of the default minimum run are checked on the plan: some
+    launch's L_p > 0 is the default of section 3 (its program sets no minimum
+    production run), and no member has a budget or a workshare rule. With those, shares
+    and tiers (7) make the solver's plans under a time limit buy a sliver from launches
+    often enough that checking costs more than the rows (measured, section 11.7)."""
     program = c.launch_program
-    return bool(np.any((c.prog_min_run[program] > 0) & (c.prog_min_run_given[program] <= 0)))
+    rules = (~np.isnan(c.budgets).all(axis=1) | ~np.isnan(c.juste_retour)
+             | ~np.isnan(c.global_balance))
+    return bool(not rules.any() and np.any((c.prog_min_run[program] > 0)
+                                           & (c.prog_min_run_given[program] <= 0)))
 
 
 def shortfall_of_run(f: Formulation, x: FloatArray) -> FloatArray:

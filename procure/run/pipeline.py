@@ -200,8 +200,8 @@ def run(
             outcome = _second_opinion(model, formulation, backend, budget_ctx, outcome, clock,
                                       notes)
         try:
-            outcome, formulation = _complete(model, formulation, outcome, budget_ctx, clock,
-                                             notes)
+            outcome, formulation = _complete(model, formulation, outcome, start, budget_ctx,
+                                             clock, notes)
         except KeyboardInterrupt:
             outcome = failure(Status.LIMIT, clock.timings.get("solve", 0.0), backend.name,
                               backend.version(), "interrupted by the user")
@@ -261,15 +261,18 @@ MAX_COMPLETIONS = 4  # solves again with the rows a plan broke; then with every 
 
 
 def _complete(model: RunModel[Any, FormulationT, Any, Any], formulation: FormulationT,
-              outcome: SolveOutcome, ctx: Context, clock: _Clock, notes: list[str]
-              ) -> tuple[SolveOutcome, FormulationT]:
+              outcome: SolveOutcome, start: Start | None, ctx: Context, clock: _Clock,
+              notes: list[str]) -> tuple[SolveOutcome, FormulationT]:
     """The solve's plan read against the rows the formulation left out to check on the
     plan (:meth:`RunModel.complete`): kept (or repaired) when it meets them, else the
     formulation with the rows it broke is solved again within the time left, up to
-    ``MAX_COMPLETIONS`` times, the last with every row. Each formulation relaxes the
-    full model, so the best bound of the solves stays valid; a solve again gets it as
-    its objective target, and a plan within the run's gap of it is proven optimal."""
+    ``MAX_COMPLETIONS`` times, the last with every row, from the start heuristic's plan
+    when it has one of the full model. Each formulation relaxes the full model, so the
+    best bound of the solves stays valid; a solve again gets it as its objective
+    target, and a plan within the run's gap of it is proven optimal. When the time is
+    up first, the start's plan is what is reported (else the model's fallback)."""
     gap = ctx.options.mip_gap
+    known = _full_start(model, formulation, start)
     for attempt in range(MAX_COMPLETIONS + 1):
         if not outcome.status.has_solution or outcome.x is None:
             return outcome, formulation
@@ -280,15 +283,39 @@ def _complete(model: RunModel[Any, FormulationT, Any, Any], formulation: Formula
             return _with_plan(outcome, formulation, done.x), formulation
         formulation = done.formulation
         notes.append(done.message)
-        backend = ctx.backend
-        with clock.stage("solve"):
-            again = backend.solve(formulation.model, ctx.options_within(None),
-                                  target=objective_target(outcome.bound, gap))
+        if ctx.budget.expired:
+            again = replace(outcome, status=Status.LIMIT, x=None, objective=None, gap=None,
+                            stopped_by=Stop.TIME, message=f"{outcome.message}; no time left "
+                            "to solve again")
+        else:
+            with clock.stage("solve"):
+                again = ctx.backend.solve(
+                    formulation.model, ctx.options_within(None),
+                    start=None if known is None else known.x,
+                    target=objective_target(outcome.bound, gap))
+            again = replace(again, solve_seconds=outcome.solve_seconds + again.solve_seconds)
         bounds = [b for b in (outcome.bound, again.bound) if b is not None]
-        again = replace(again, solve_seconds=outcome.solve_seconds + again.solve_seconds,
-                        bound=max(bounds) if bounds else None)
-        outcome = with_start(again, Start(None, None, again.bound, 0.0), gap)
+        best = max(bounds) if bounds else None
+        outcome = with_start(replace(again, bound=best),
+                             Start(None if known is None else known.x,
+                                   None if known is None else known.objective, best, 0.0),
+                             gap)
     return outcome, formulation  # pragma: no cover - the last attempt has every row
+
+
+def _full_start(model: RunModel[Any, FormulationT, Any, Any], formulation: FormulationT,
+                start: Start | None) -> Start | None:
+    """The start heuristic's plan, if it is one of the full model (perhaps repaired);
+    ``None`` otherwise."""
+    if start is None or start.x is None or start.objective is None:
+        return None
+    done = model.complete(formulation, start.x)
+    if done.formulation is not None or done.x is None:
+        return None
+    if done.x is start.x:
+        return start
+    m = formulation.model
+    return replace(start, x=done.x, objective=float(m.col_cost @ done.x + m.offset))
 
 
 def _with_plan(outcome: SolveOutcome, formulation: HasModel, x: FloatArray | None

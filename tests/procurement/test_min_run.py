@@ -27,10 +27,25 @@ def row_count(f, name: str) -> int:  # type: ignore[no-untyped-def]
     return sum(b.size for b in f.model.row_blocks if b.name == name)
 
 
+def free_alliance(members: int, seed: int):  # type: ignore[no-untyped-def]
+    """A generated alliance without budgets or workshare rules (national constraints)."""
+    return generate_alliance(members, 3, 2, 3, seed=seed, budgets=False,
+                             national_constraints=False)
+
+
+def test_models_with_budgets_or_workshare_build_every_row() -> None:
+    """Rows (4) are checked on the plan only where no member has a budget or a workshare
+    rule (section 11.7): an alliance with them builds every row, one without does not."""
+    with_rules = compile_scenario(generate_alliance(6, 3, 2, 3, seed=4))
+    assert not min_run.applies(with_rules)
+    assert ProcurementModel().build(with_rules).options.min_run_rows is None
+    assert min_run.applies(compile_scenario(free_alliance(6, 4)))
+
+
 def test_only_default_runs_are_left_out() -> None:
     """Launches of programs that set a minimum production run keep their rows (4);
     those at the default L_p are left out, unless named in ``min_run_rows``."""
-    s = generate_alliance(6, 3, 2, 3, seed=4)
+    s = free_alliance(6, 4)
     c = compile_scenario(s)
     given_run = c.prog_min_run_given[c.launch_program]
     assert (given_run > 0).any() and (given_run <= 0).any(), "the test needs both kinds"
@@ -68,8 +83,9 @@ def test_checked_on_the_plan_has_the_full_models_optimum(
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 9999), members=st.integers(3, 8))
 def test_alliances_keep_their_optimum(seed: int, members: int) -> None:
-    """Generated alliances (budgets, shares, participation): the same optimum either way."""
-    s = generate_alliance(members, 2, 2, 3, seed=seed)
+    """Generated alliances without budgets or workshare rules (participation, capacity,
+    minimum runs): the same optimum either way."""
+    s = free_alliance(members, seed)
     lazy = solve_checked(s, options=EXACT)
     full = solve(s, options=EXACT, check_min_run=False)
     assert lazy.objective is not None and full.objective is not None

@@ -22,11 +22,12 @@ from procure.backends.highs import HighsBackend
 from procure.errors import ModelRangeError
 from procure.io import load_scenario
 from procure.lp.model import FloatArray, ModelArrays
+from procure.procurement.compile import compile_scenario
 from procure.procurement.formulation import FormulationOptions
 from procure.procurement.solve import ProcurementModel
 from procure.run import RunInterrupted, RunRecord, run
-from procure.run.model import Start, objective_target
-from procure.run.pipeline import with_start
+from procure.run.model import Budget, Context, Start, objective_target
+from procure.run.pipeline import _Clock, _complete, with_start
 from procure.schema import Scenario
 
 TUTORIAL = Path(__file__).resolve().parents[2] / "datasets" / "tutorial.yaml"
@@ -268,6 +269,28 @@ def seen_rows(model: ProcurementModel, *, with_row: bool) -> int:
 
     f = model.build(compile_scenario(forced_idle_cflp()))
     return f.model.num_rows + (1 if with_row else 0)
+
+
+def test_no_time_to_solve_again_reports_the_start_plan() -> None:
+    """When the time is up before the solve again, the start heuristic's plan (one of
+    the full model) is what the run reports, with the first solve's bound, not the
+    fallback of buying nothing."""
+    model = forced_idle()
+    scenario = forced_idle_cflp()
+    f = model.build(compile_scenario(scenario))
+    first = HighsBackend().solve(f.model, SolveOptions(mip_gap=1e-9))
+    assert first.x is not None and model.complete(f, first.x).formulation is not None
+    full = HighsBackend().solve(model.complete(f, first.x, final=True).formulation.model,
+                                SolveOptions(mip_gap=1e-9))
+    assert full.x is not None and full.objective is not None
+    start = Start(full.x, full.objective + 1.0, None, 0.1)  # a (slightly worse) plan
+    ctx = Context(HighsBackend(), SolveOptions(mip_gap=1e-9), Budget(0.0), scenario)
+    notes: list[str] = []
+    out, g = _complete(model, f, first, start, ctx, _Clock("test"), notes)
+    assert out.status == Status.FEASIBLE and out.x is full.x
+    assert out.objective == full.objective + 1.0 and out.bound == first.bound
+    assert "no time left" in out.message and any("solved again" in n for n in notes)
+    assert g.options.min_run_rows is not None and g.model.num_rows == f.model.num_rows + 1
 
 
 def test_an_interrupted_plan_that_breaks_a_row_left_out_is_not_reported() -> None:
