@@ -179,13 +179,8 @@ def run(
                     target=None if start is None else objective_target(start.bound,
                                                                        opts.mip_gap))
         except KeyboardInterrupt:
-            outcome = failure(Status.LIMIT, clock.timings.get("solve", 0.0), backend.name,
-                              backend.version(), "interrupted by the user")
-            outcome = replace(with_start(outcome, start), stopped_by=Stop.INTERRUPT)
-            outcome = _full_plan_only(model, formulation, outcome)
-            record = _record(model, scenario, comp, formulation, outcome, start, clock, opts,
-                             started, input_hash, notes, budget_ctx, interrupted=True)
-            raise RunInterrupted(record) from None
+            raise _interrupted(model, scenario, comp, formulation, start, clock, started,
+                               input_hash, notes, budget_ctx) from None
         except Exception as exc:  # a backend must not raise; if one does, say so
             outcome = failure(Status.ERROR, clock.timings.get("solve", 0.0), backend.name,
                               backend.version(), f"{backend.name} failed: "
@@ -203,13 +198,8 @@ def run(
             outcome, formulation = _complete(model, formulation, outcome, start, budget_ctx,
                                              clock, notes)
         except KeyboardInterrupt:
-            outcome = failure(Status.LIMIT, clock.timings.get("solve", 0.0), backend.name,
-                              backend.version(), "interrupted by the user")
-            outcome = replace(with_start(outcome, start), stopped_by=Stop.INTERRUPT)
-            outcome = _full_plan_only(model, formulation, outcome)
-            record = _record(model, scenario, comp, formulation, outcome, start, clock, opts,
-                             started, input_hash, notes, budget_ctx, interrupted=True)
-            raise RunInterrupted(record) from None
+            raise _interrupted(model, scenario, comp, formulation, start, clock, started,
+                               input_hash, notes, budget_ctx) from None
         if outcome.status == Status.LIMIT:
             fallback = model.fallback(formulation)
             if fallback is not None:
@@ -255,6 +245,22 @@ def _check_numerics(model: RunModel[Any, Any, Any, Any], arrays: ModelArrays,
         notes.append(note)
         if warn:
             log.warning("%s", note)
+
+
+def _interrupted(model: RunModel[CompiledT, FormulationT, PlanT, EvaluationT],
+                 scenario: Scenario, comp: CompiledT, formulation: FormulationT,
+                 start: Start | None, clock: _Clock, started: str, input_hash: str | None,
+                 notes: list[str], ctx: Context) -> RunInterrupted:
+    """A Ctrl-C during a solve: the record of a run stopped by ``interrupt``, with the
+    start heuristic's plan when it is one of the full model."""
+    backend = ctx.backend
+    outcome = failure(Status.LIMIT, clock.timings.get("solve", 0.0), backend.name,
+                      backend.version(), "interrupted by the user")
+    outcome = replace(with_start(outcome, start), stopped_by=Stop.INTERRUPT)
+    outcome = _full_plan_only(model, formulation, outcome)
+    return RunInterrupted(_record(model, scenario, comp, formulation, outcome, start, clock,
+                                  ctx.options, started, input_hash, notes, ctx,
+                                  interrupted=True))
 
 
 MAX_COMPLETIONS = 4  # solves again with the rows a plan broke; then with every row
