@@ -346,9 +346,9 @@ def _why_alliance(res: dict[str, Any]) -> list[str]:
             "window's and the main solve's. Each unit short is priced at the shortfall "
             "penalty, so the gap is mostly units short, not money "
             "(`models/procurement.md` section 11.5). Within 60 s the outcome turns on "
-            "whether the first tier window completes the relaxation's plan in its share of "
-            "the time, so one run per seed can land far from another run of the same code "
-            "(section 11.7 of the same file).")
+            "whether the first tier window completes the relaxation's plan, so one run per "
+            "seed can land far from another run of the same code in another environment "
+            "(`models/procurement.md` section 11.7).")
     return out
 
 
