@@ -7,8 +7,22 @@ Typical use::
     print(st.headline())
 """
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+import os as _os
+import sys as _sys
+
+_ORIG = list(getattr(_sys, "orig_argv", ()))
+if (_ORIG[_ORIG.index("-m") + 1:][:1] == ["procure"] if "-m" in _ORIG else False) or (
+        _os.path.basename((getattr(_sys, "argv", None) or [""])[0])
+        in ("procure", "procure.exe")):
+    # the command line is starting (``python -m procure`` or the ``procure`` script): a
+    # Ctrl-C from this instant is its one-line interrupt, not a traceback from the
+    # imports below (procure/startup.py)
+    from procure.startup import start_up_signals
+
+    start_up_signals()
+
+from importlib import import_module  # noqa: E402
+from typing import TYPE_CHECKING, Any  # noqa: E402
 
 if TYPE_CHECKING:
     from procure.backends import SolveOptions, Status, available_backends
