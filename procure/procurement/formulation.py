@@ -118,6 +118,13 @@ class Tiers:
 # helpers
 
 
+def ruled_members(c: Compiled) -> BoolArray:
+    """Per member, whether it is in M_B or M_W: it has a budget or a workshare rule."""
+    out: BoolArray = (~np.isnan(c.budgets).all(axis=1) | ~np.isnan(c.juste_retour)
+                      | ~np.isnan(c.global_balance))
+    return out
+
+
 def min_run_left_out(c: Compiled, options: FormulationOptions) -> IntArray:
     """The launches with L_p > 0 that have no (4) row: with ``options.min_run_rows``
     set, those whose program sets no minimum production run (L_p is the default of
@@ -894,9 +901,7 @@ def _needs_shares(c: Compiled) -> tuple[BoolArray, BoolArray]:
                or (key rule) k_m = 0: a split may not exist for some participant set );
     k in K_u   iff  n_l >= 2 and ( N_p(l) >= 2 or (rule key or equal and l in Λ_sh) ).
     """
-    # M_B or M_W: a budget or any workshare rule
-    constrained = (~np.isnan(c.budgets).all(axis=1) | ~np.isnan(c.juste_retour)
-                   | ~np.isnan(c.global_balance))
+    constrained = ruled_members(c)
     n_l = c.num_launches
     launch_constrained = np.bincount(c.pair_launch, weights=constrained[c.pair_member],
                                      minlength=n_l) > 0

@@ -28,8 +28,13 @@ import numpy as np
 
 from procure.lp.model import FloatArray
 from procure.procurement.compile import Compiled
-from procure.procurement.formulation import Formulation, build, min_run_left_out
-from procure.run.model import Completion, Start, satisfies
+from procure.procurement.formulation import (
+    Formulation,
+    build,
+    min_run_left_out,
+    ruled_members,
+)
+from procure.run.model import Completion, satisfies
 
 TOL = 1e-6  # a row (4) holds within TOL max(1, L_p) units; a launch buys nothing below it
 
@@ -41,10 +46,8 @@ def applies(c: Compiled) -> bool:
     and tiers (7) make the solver's plans under a time limit buy a sliver from launches
     often enough that checking costs more than the rows (measured, section 11.7)."""
     program = c.launch_program
-    rules = (~np.isnan(c.budgets).all(axis=1) | ~np.isnan(c.juste_retour)
-             | ~np.isnan(c.global_balance))
-    return bool(not rules.any() and np.any((c.prog_min_run[program] > 0)
-                                           & (c.prog_min_run_given[program] <= 0)))
+    return bool(not ruled_members(c).any() and np.any((c.prog_min_run[program] > 0)
+                                                      & (c.prog_min_run_given[program] <= 0)))
 
 
 def shortfall_of_run(f: Formulation, x: FloatArray) -> FloatArray:
@@ -88,21 +91,4 @@ def complete(f: Formulation, x: FloatArray, *, final: bool = False) -> Completio
                       f"of {short.size} launch(es); solved again with {what}")
 
 
-def full_start(f: Formulation, start: Start) -> Start:
-    """A start heuristic's result with its plan only if that is a plan of the full
-    model (:func:`complete`, perhaps repaired): a plan that breaks a row (4) may cost
-    less than the full model's optimum, so it must neither be reported nor bound the
-    shortfall (section 11.3). Its bound stays: it holds for the full model too."""
-    if start.x is None or start.objective is None or f.options.min_run_rows is None:
-        return start  # no plan (a partial start is no plan either)
-    done = complete(f, start.x)
-    if done.x is None:
-        return replace(start, x=None, objective=None,
-                       message=f"{start.message} (its plan breaks a row (4): not kept)")
-    if done.x is start.x:
-        return start
-    return replace(start, x=done.x, objective=float(f.model.col_cost @ done.x
-                                                    + f.model.offset))
-
-
-__all__ = ["TOL", "applies", "complete", "full_start", "min_run_left_out", "shortfall_of_run"]
+__all__ = ["TOL", "applies", "complete", "min_run_left_out", "shortfall_of_run"]

@@ -147,7 +147,7 @@ class ProcurementModel(RunModel[Compiled, Formulation, Plan, Evaluation]):
             found = lagrangian_start(f, context.backend, time_limit=limit,
                                      threads=opts.threads, seed=opts.seed,
                                      max_candidate_share=AUTO_CANDIDATE_SHARE if auto else 1.0)
-        found = min_run.full_start(f, found)  # (11.7) a plan of the full model only
+        found = self.full_start(f, found)  # (11.7) a plan of the full model only
         notes = [f"start heuristic: {found.message}"]
         bound = shortfall_bound(f, found)
         fo = f.options
@@ -155,7 +155,7 @@ class ProcurementModel(RunModel[Compiled, Formulation, Plan, Evaluation]):
                                   or fo.shortfall_prices is not None):
             # no clean start: a plan with every launch open still bounds shortfall
             left = None if limit is None else max(0.0, limit - found.seconds)
-            certificate = min_run.full_start(f, open_all_certificate(
+            certificate = self.full_start(f, open_all_certificate(
                 f, context.backend, time_limit=left, threads=opts.threads, seed=opts.seed))
             notes.append(f"shortfall bound: {certificate.message}")
             bound = shortfall_bound(f, certificate)

@@ -28,7 +28,7 @@ import math
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Generic, Protocol, TypeVar
 
 import numpy as np
@@ -238,6 +238,23 @@ class RunModel(ABC, Generic[CompiledT, FormulationT, PlanT, EvaluationT]):
         formulation with the broken rows added (with ``final``, every row left out). The
         pipeline solves again until a plan passes (default: no row is left out)."""
         return Completion(x=x)
+
+    def full_start(self, formulation: FormulationT, start: Start) -> Start:
+        """A start heuristic's result with its plan only if that is a plan of the full
+        model (:meth:`complete`, perhaps repaired; its objective then recomputed): a plan
+        that breaks a row left out may cost less than the full model's optimum, so it is
+        neither reported nor used to bound anything. Its bound stays: a bound of a
+        formulation with fewer rows holds for the full model too."""
+        if start.x is None or start.objective is None:
+            return start  # no plan (a partial start is no plan either)
+        done = self.complete(formulation, start.x)
+        if done.formulation is not None or done.x is None:
+            return replace(start, x=None, objective=None, message=f"{start.message} (its "
+                           "plan breaks a row checked on the plan: not kept)")
+        if done.x is start.x:
+            return start
+        m = formulation.model
+        return replace(start, x=done.x, objective=float(m.col_cost @ done.x + m.offset))
 
     @abstractmethod
     def decode(self, formulation: FormulationT, x: FloatArray) -> PlanT: ...

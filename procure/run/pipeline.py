@@ -278,7 +278,9 @@ def _complete(model: RunModel[Any, FormulationT, Any, Any], formulation: Formula
     target, and a plan within the run's gap of it is proven optimal. When the time is
     up first, the start's plan is what is reported (else the model's fallback)."""
     gap = ctx.options.mip_gap
-    known = _full_start(model, formulation, start)
+    known = None if start is None else model.full_start(formulation, start)
+    if known is not None and known.x is None:
+        known = None
     for attempt in range(MAX_COMPLETIONS + 1):
         if not outcome.status.has_solution or outcome.x is None:
             return outcome, formulation
@@ -307,21 +309,6 @@ def _complete(model: RunModel[Any, FormulationT, Any, Any], formulation: Formula
                                    None if known is None else known.objective, best, 0.0),
                              gap)
     return outcome, formulation  # pragma: no cover - the last attempt has every row
-
-
-def _full_start(model: RunModel[Any, FormulationT, Any, Any], formulation: FormulationT,
-                start: Start | None) -> Start | None:
-    """The start heuristic's plan, if it is one of the full model (perhaps repaired);
-    ``None`` otherwise."""
-    if start is None or start.x is None or start.objective is None:
-        return None
-    done = model.complete(formulation, start.x)
-    if done.formulation is not None or done.x is None:
-        return None
-    if done.x is start.x:
-        return start
-    m = formulation.model
-    return replace(start, x=done.x, objective=float(m.col_cost @ done.x + m.offset))
 
 
 def _with_plan(outcome: SolveOutcome, formulation: HasModel, x: FloatArray | None

@@ -15,7 +15,9 @@ from procure.backends import SolveOptions, Status, get_backend
 from procure.generate import generate_alliance
 from procure.procurement import min_run
 from procure.procurement.compile import compile_scenario
+from procure.procurement.evaluate import evaluate
 from procure.procurement.formulation import FormulationOptions, build, min_run_left_out
+from procure.procurement.plan import decode
 from procure.procurement.solve import ProcurementModel, solve
 from procure.run.model import Start, satisfies
 
@@ -74,6 +76,7 @@ def test_checked_on_the_plan_has_the_full_models_optimum(
     s = random_cflp(warehouses, customers, seed, tight)
     lazy = solve_checked(s, options=EXACT)
     full = solve(s, options=EXACT, check_min_run=False)
+    assert full.evaluation is not None and full.evaluation.feasible
     assert lazy.status == full.status == Status.OPTIMAL
     assert lazy.objective is not None and full.objective is not None
     assert lazy.objective == pytest.approx(full.objective, rel=OBJ_RTOL)
@@ -88,6 +91,7 @@ def test_alliances_keep_their_optimum(seed: int, members: int) -> None:
     s = free_alliance(members, seed)
     lazy = solve_checked(s, options=EXACT)
     full = solve(s, options=EXACT, check_min_run=False)
+    assert full.evaluation is not None and full.evaluation.feasible
     assert lazy.objective is not None and full.objective is not None
     assert lazy.objective == pytest.approx(full.objective, rel=OBJ_RTOL, abs=1e-6)
 
@@ -101,6 +105,7 @@ def test_a_plan_below_the_run_is_solved_again_with_its_row() -> None:
     assert any("solved again with the rows (4) of 1 launch" in n for n in res.notes), res.notes
     full = solve(s, options=EXACT, formulation=FormulationOptions(force_launch=("W3",)),
                  check_min_run=False)
+    assert full.evaluation is not None and full.evaluation.feasible
     assert res.status == Status.OPTIMAL
     assert res.objective == pytest.approx(full.objective, rel=OBJ_RTOL)
     c = compile_scenario(s)
@@ -132,6 +137,9 @@ def test_an_open_launch_that_buys_nothing_is_closed() -> None:
     assert done.formulation is None and done.x is not None
     np.testing.assert_array_equal(done.x, x)
     assert "closed" in done.message
+    ev = evaluate(s, decode(f, done.x))  # the repaired plan, by the evaluator
+    assert ev.feasible and ev.objective == pytest.approx(
+        float(f.model.col_cost @ x + f.model.offset), rel=OBJ_RTOL)
     assert min_run.complete(f, x).x is x  # a plan that meets every row is kept as it is
 
 
@@ -166,7 +174,7 @@ def test_a_start_plan_that_breaks_a_row_is_not_kept() -> None:
     f = build(compile_scenario(s), FormulationOptions(min_run_rows=(), force_launch=("W3",)))
     x = optimum_of(f)
     objective = float(f.model.col_cost @ x + f.model.offset)
-    start = min_run.full_start(f, Start(x, objective, objective - 1.0, 0.1, "test"))
+    start = ProcurementModel().full_start(f, Start(x, objective, objective - 1.0, 0.1, "test"))
     assert start.x is None and start.objective is None
     assert start.bound == objective - 1.0 and "not kept" in start.message
     g = build(compile_scenario(s), FormulationOptions(min_run_rows=()))
@@ -175,7 +183,8 @@ def test_a_start_plan_that_breaks_a_row_is_not_kept() -> None:
     opened = y.copy()
     opened[g.launch.start + idle] = 1.0
     cost = float(g.model.col_cost @ opened + g.model.offset)
-    repaired = min_run.full_start(g, Start(opened, cost, None, 0.1, "test"))
+    repaired = ProcurementModel().full_start(g, Start(opened, cost, None, 0.1, "test"))
     assert repaired.x is not None and satisfies(g.model, repaired.x)
+    assert evaluate(s, decode(g, repaired.x)).feasible
     assert repaired.objective == pytest.approx(cost - float(g.model.col_cost[
         g.launch.start + idle].sum()))

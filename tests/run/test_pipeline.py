@@ -23,7 +23,9 @@ from procure.errors import ModelRangeError
 from procure.io import load_scenario
 from procure.lp.model import FloatArray, ModelArrays
 from procure.procurement.compile import compile_scenario
+from procure.procurement.evaluate import evaluate
 from procure.procurement.formulation import FormulationOptions
+from procure.procurement.plan import decode
 from procure.procurement.solve import ProcurementModel
 from procure.run import RunInterrupted, RunRecord, run
 from procure.run.model import Budget, Context, Start, objective_target
@@ -288,6 +290,7 @@ def test_no_time_to_solve_again_reports_the_start_plan() -> None:
     notes: list[str] = []
     out, g = _complete(model, f, first, start, ctx, _Clock("test"), notes)
     assert out.status == Status.FEASIBLE and out.x is full.x
+    assert evaluate(scenario, decode(g, out.x)).feasible  # the reported plan, checked
     assert out.objective == full.objective + 1.0 and out.bound == first.bound
     assert "no time left" in out.message and any("solved again" in n for n in notes)
     assert g.options.min_run_rows is not None and g.model.num_rows == f.model.num_rows + 1
