@@ -13,13 +13,15 @@ branch and bound slow. Two solves around them:
 2. **Tier window.** The tiered model itself, with the launches the relaxation closed
    kept closed, and each open launch's tiers cut to a window around the units X*_l the
    relaxation bought from it: only tiers with floor Q_j in
-   ``[X*_l / (1 + w) - 1, X*_l (1 + w)]`` stay; first w = 0.02, then, from its plan,
-   w = ``WINDOW`` (``WINDOWS``). Tightening bounds only restricts, so every plan found is
-   a plan of the full model, whatever the window. The first window starts from the
-   relaxation's own plan (launches, purchases, shortfall, joins) as a partial start the
-   solver completes with shares and tiers, and every window is told the relaxation's
-   bound as its objective target: when that plan's exact shares fit the tiers, it meets
-   the bound and the window stops at once.
+   ``[X*_l / (1 + w) - 1, X*_l (1 + w)]`` stay. First w = 0, *fixed tiers*: the one
+   tier of X*_l (the highest Q_j <= X*_l), so every share row reads sigma_k >= X_k / Q_j
+   and the solver has only the plan to find; then, each from the best plan so far,
+   w = 0.02 and w = ``WINDOW`` (``WINDOWS``). Tightening bounds only restricts, so every
+   plan found is a plan of the full model, whatever the window. The first window starts
+   from the relaxation's own plan (launches, purchases, shortfall, joins) as a partial
+   start the solver completes with shares and tiers, and every window is told the
+   relaxation's bound as its objective target: when that plan's exact shares fit the
+   tiers, it meets the bound and the window stops at once.
 
 The pipeline hands the window's plan to the main solve as a start, with the
 relaxation's bound (also the main solve's objective target); when the two meet within
@@ -40,8 +42,8 @@ from procure.run.model import Start, objective_target
 
 WINDOW = 0.1  # tiers kept around the relaxation's units: Q_j in [X/(1+w) - 1, X (1+w)]
 # step 2's windows in turn: (w, share of the time left); each starts from the best plan so
-# far, and a plan that meets the bound ends the step
-WINDOWS = ((0.02, 0.3), (WINDOW, 1.0))
+# far, and a plan that meets the bound ends the step. w = 0: the tier of X_l alone
+WINDOWS = ((0.0, 0.4), (0.02, 0.3), (WINDOW, 1.0))
 RELAX_SHARE = 0.6  # of the time given to the heuristic, at most this goes to step 1
 NO_LIMIT_WINDOW = 5.0  # without a time limit, step 2 gets this many times step 1's time
 MIN_WINDOW_SECONDS = 10.0  # ... and at least this many seconds
@@ -63,7 +65,8 @@ def window_bounds(f: Formulation, open_launch: np.ndarray, units: FloatArray,
                   window: float = WINDOW) -> FloatArray:
     """Column upper bounds of ``f.model`` that keep closed the launches not in
     ``open_launch`` (unless forced open, (13a)) and, for each tiered launch, only the
-    tiers whose floor Q_j lies within the window around ``units[l]``."""
+    tiers whose floor Q_j lies within the window around ``units[l]``; ``window=0``
+    keeps the one tier of ``units[l]``, the highest Q_j <= units[l] (Q_0 below Q_0)."""
     model = f.model
     upper = model.col_upper.copy()
     z = f.launch.index
@@ -71,8 +74,12 @@ def window_bounds(f: Formulation, open_launch: np.ndarray, units: FloatArray,
     upper[z[closed]] = 0.0
     for t in f.tiers:
         x_l = float(units[t.launch])
-        keep = (t.breaks <= x_l * (1.0 + window) + 1e-9) & (
-            t.breaks >= x_l / (1.0 + window) - 1.0 - 1e-9)
+        if window > 0:
+            keep = (t.breaks <= x_l * (1.0 + window) + 1e-9) & (
+                t.breaks >= x_l / (1.0 + window) - 1.0 - 1e-9)
+        else:  # the tier of X_l alone: the highest floor Q_j <= X_l (Q_0 below it)
+            keep = np.zeros(t.breaks.size, dtype=bool)
+            keep[max(0, int(np.searchsorted(t.breaks, x_l + 1e-9, side="right")) - 1)] = True
         upper[t.block.index[~keep]] = 0.0
     return upper
 
@@ -150,11 +157,12 @@ def relaxation_start(f: Formulation, backend: Backend, *, time_limit: float | No
                             start=first_start if x is None else x,
                             target=objective_target(bound, gap))
         kept = int(sum(int((upper[t.block.index] > 0).sum()) for t in f.tiers))
-        said += f"; tier window {w:g} ({kept} of {total} tiers): {sub.status}"
+        name = f"tier window {w:g}" if w > 0 else "fixed tiers"
+        said += f"; {name} ({kept} of {total} tiers): {sub.status}"
         if sub.x is not None and sub.status.has_solution and sub.objective is not None and (
                 objective is None or sub.objective < objective):
             x, objective = sub.x, sub.objective
-            trace.append((f"tier window {w:g}", objective, time.perf_counter() - t0))
+            trace.append((name, objective, time.perf_counter() - t0))
         if objective is not None and bound is not None and objective - bound <= gap * max(
                 abs(objective), 1e-9):
             said += ", a plan at the bound"

@@ -69,7 +69,7 @@ def test_the_sample_alliance_is_proven_optimal_by_its_start() -> None:
     assert record.status == "optimal" and record.stopped_by == "gap"
     assert "without a main solve" in record.message
     # the relaxation's own plan, completed by the solver, is the plan at the bound
-    assert "tier window 0.02" in record.message and "a plan at the bound" in record.message
+    assert "fixed tiers" in record.message and "a plan at the bound" in record.message
     assert record.timings["solve"] < 0.01
     assert record.objective == pytest.approx(158385.5, rel=1e-6)
     assert record.bound == pytest.approx(158385.5, rel=1e-6)
@@ -131,6 +131,26 @@ def test_window_bounds_keep_the_tiers_near_the_units_and_forced_launches_open() 
         force_launch=(f.compiled.program_ids[int(f.compiled.launch_program[closed[0]])],)))
     upper = window_bounds(forced, open_launch, units)
     assert upper[forced.launch.start + closed[0]] == 1.0
+
+
+@given(frac=st.floats(0.0, 1.0), below=st.booleans())
+@settings(max_examples=30, deadline=None)
+def test_window_zero_keeps_the_one_tier_of_the_units(frac: float, below: bool) -> None:
+    """``window=0`` (the fixed tiers of section 11.5): each open tiered launch keeps
+    exactly one tier, the highest floor Q_j <= X_l (Q_0 when X_l lies below it)."""
+    f = tiered(generate_alliance(8, 2, 2, 4, seed=3))
+    open_launch = np.ones(f.launch.size, dtype=bool)
+    units = np.zeros(f.launch.size)
+    for t in f.tiers:
+        top = float(t.breaks[-1]) * 1.05
+        units[t.launch] = float(t.breaks[0]) * frac if below else frac * top
+    upper = window_bounds(f, open_launch, units, window=0.0)
+    for t in f.tiers:
+        kept = np.flatnonzero(upper[t.block.index] > 0)
+        assert kept.size == 1
+        x = units[t.launch]
+        floors = np.flatnonzero(t.breaks <= x + 1e-9)
+        assert kept[0] == (floors[-1] if floors.size else 0)
 
 
 def test_launch_units_sum_the_purchases_of_each_launch() -> None:
