@@ -43,7 +43,7 @@ from procure.run.model import Start, objective_target
 WINDOW = 0.1  # tiers kept around the relaxation's units: Q_j in [X/(1+w) - 1, X (1+w)]
 # step 2's windows in turn: (w, share of the time left); each starts from the best plan so
 # far, and a plan that meets the bound ends the step. w = 0: the tier of X_l alone
-WINDOWS = ((0.0, 0.4), (0.02, 0.3), (WINDOW, 1.0))
+WINDOWS = ((0.0, 0.6), (0.02, 0.3), (WINDOW, 1.0))
 RELAX_SHARE = 0.6  # of the time given to the heuristic, at most this goes to step 1
 NO_LIMIT_WINDOW = 5.0  # without a time limit, step 2 gets this many times step 1's time
 MIN_WINDOW_SECONDS = 10.0  # ... and at least this many seconds
