@@ -342,13 +342,13 @@ def _why_alliance(res: dict[str, Any]) -> list[str]:
             f"- **NATO-sized alliances ({len(two) - len(missed)} of {len(two)} proven).** "
             f"{parts}. The bound is the relaxed-shares model's (7b'), which lets a member "
             "short of money pay less than its exact NRC share, so where budgets bind it "
-            "keeps requirements met that no exact plan can afford; the plans are the tier "
-            "window's and the main solve's. Each unit short is priced at the shortfall "
-            "penalty, so the gap is mostly units short, not money "
-            "(`models/procurement.md` section 11.5). Within 60 s the outcome turns on "
-            "whether the first tier window completes the relaxation's plan, so one run per "
-            "seed can land far from another run of the same code in another environment "
-            "(`models/procurement.md` section 11.7).")
+            "keeps requirements met that no exact plan can afford. The plans come from the "
+            "relaxation start's restrictions of the tiered model (the fixed tiers, then the "
+            "tier windows) and the main solve: where budgets bind, the relaxation's own plan "
+            "has no exact shares that fit, and the fixed tiers (each launch held to the tier "
+            "of its relaxed units) give the plan that keeps what the budgets allow. Each unit "
+            "short is priced at the shortfall penalty, so the gap is mostly units short, not "
+            "money (`models/procurement.md` section 11.5).")
     return out
 
 
