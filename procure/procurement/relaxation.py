@@ -66,7 +66,7 @@ def window_bounds(f: Formulation, open_launch: np.ndarray, units: FloatArray,
     """Column upper bounds of ``f.model`` that keep closed the launches not in
     ``open_launch`` (unless forced open, (13a)) and, for each tiered launch, only the
     tiers whose floor Q_j lies within the window around ``units[l]``; ``window=0``
-    keeps the one tier of ``units[l]``, the highest Q_j <= units[l] (Q_0 below Q_0)."""
+    keeps the one tier of ``units[l]``: the highest Q_j <= units[l], Q_0 below it."""
     model = f.model
     upper = model.col_upper.copy()
     z = f.launch.index
