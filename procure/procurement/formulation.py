@@ -66,10 +66,11 @@ class FormulationOptions:
     # coalition's plan leaves short, section 12); only units beyond are priced, through
     # the (1p) rows and an excess column e_r >= s_r - free_r
     shortfall_free: tuple[float, ...] | None = None
-    # (7b) proportional shares: "tiered", the conservative tiers of section 7.2, or
+    # (7b) proportional shares: "tiered", the conservative tiers of section 7.2;
     # "relaxed", the relaxation (7b') of section 7.3 that every plan with exact shares
-    # satisfies, whatever members buy (the separation MILP of models/sharing.md 11.3)
-    proportional_shares: Literal["tiered", "relaxed"] = "tiered"
+    # satisfies, whatever members buy (the separation MILP of models/sharing.md 11.3); or
+    # "intervals", the tighter relaxation (7b'') of section 7.4, exact on the exact tiers
+    proportional_shares: Literal["tiered", "relaxed", "intervals"] = "tiered"
     # x_{k,t} <= Cap_p as a column bound too (it is also in (3a)); off: capacity lives in
     # the (3a)/(3b) rows alone, so every rule of the scenario is a set of rows a conflict
     # can name (models/explain.md)
@@ -629,6 +630,9 @@ class _Builder:
             return
         breaks, exact_top = _breakpoints(q0, x_max, tolerance, bool(c.prog_integer[p]),
                                          self.opt.exact_tier_limit)
+        if self.opt.proportional_shares == "intervals":
+            self.shares_intervals(launch, ks, breaks, exact_top, x_max)
+            return
         nj = breaks.size
         nxt = np.append(breaks[1:], max(x_max, breaks[-1]))  # Q_{j+1}; X_l <= Q_{j+1}
         y = m.add_variables(f"tier[{launch}]", nj, upper=1.0, integer=True)
@@ -726,6 +730,53 @@ class _Builder:
             vals = np.concatenate([np.ones(n), np.full(cells.size, -inv)])
             self.m.add_constraints(f"(7b'.2) share {name}[{launch}]", n, rows, cols, vals,
                                    lower=lower, upper=upper)
+
+    def shares_intervals(self, launch: int, ks: IntArray, breaks: FloatArray,
+                         exact_top: float, x_max: float) -> None:
+        """(7b'') the relaxation of the exact share X_k / X_l by intervals of X_l (section
+        7.4): with X_l in tier j, Q_j <= X_l <= U_j, the share sigma_k = w_{k,j} satisfies
+        Q_j w_{k,j} <= X_k <= U_j w_{k,j}, and the shares of the tier sum to 1:
+
+        (7b''.1) sum_j y_j = z_l
+        (7b''.2) sum_{k in K(l)} w_{k,j} = y_j                   each tier j
+        (7b''.3) sigma_k = sum_j w_{k,j}                          k in K(l)
+        (7b''.4) sum_j Q_j w_{k,j} <= X_k <= sum_j U_j w_{k,j}    k in K(l)
+
+        On the exact tiers (U_j = Q_j) the share is exact."""
+        c = self.c
+        m = self.m
+        p = int(c.launch_program[launch])
+        nj, n = breaks.size, ks.size
+        top = _tier_tops(breaks, exact_top, x_max, bool(c.prog_integer[p]))
+        y = m.add_variables(f"tier[{launch}]", nj, upper=1.0, integer=True)
+        self.tiers.append(Tiers(launch, y, breaks))
+        w = m.add_variables(f"tier share[{launch}]", n * nj)  # w_{k,j} at k * nj + j
+        # (7b''.1) sum_j y_j = z_l
+        m.add_constraints(f"(7b''.1) one tier[{launch}]", 1, np.zeros(nj + 1, dtype=np.int64),
+                          np.append(y.index, self.z.start + launch),
+                          np.append(np.ones(nj), -1.0), lower=0.0, upper=0.0)
+        kk = np.repeat(np.arange(n), nj)
+        jj = np.tile(np.arange(nj), n)
+        # (7b''.2) sum_k w_{k,j} - y_j = 0
+        m.add_constraints(f"(7b''.2) tier shares sum[{launch}]", nj,
+                          np.concatenate([jj, np.arange(nj)]),
+                          np.concatenate([w.index, y.index]),
+                          np.concatenate([np.ones(n * nj), -np.ones(nj)]), lower=0.0, upper=0.0)
+        # (7b''.3) sigma_k - sum_j w_{k,j} = 0
+        m.add_constraints(f"(7b''.3) share by tier[{launch}]", n,
+                          np.concatenate([np.arange(n), kk]),
+                          np.concatenate([self.sigma_col[ks], w.index]),
+                          np.concatenate([np.ones(n), -np.ones(n * nj)]), lower=0.0, upper=0.0)
+        # (7b''.4) X_k - sum_j Q_j w_{k,j} >= 0 and X_k - sum_j U_j w_{k,j} <= 0
+        pos_of = np.full(c.num_pairs, -1, dtype=np.int64)
+        pos_of[ks] = np.arange(n)
+        cells = np.flatnonzero(c.pair_launch[c.cell_pair] == launch)
+        rows = np.concatenate([pos_of[c.cell_pair[cells]], kk])
+        cols = np.concatenate([self.x.start + cells, w.index])
+        for name, q, lower, upper in (("floor", breaks, 0.0, INF), ("top", top, -INF, 0.0)):
+            m.add_constraints(f"(7b''.4) units in tier {name}[{launch}]", n, rows, cols,
+                              np.concatenate([np.ones(cells.size), -q[jj]]),
+                              lower=lower, upper=upper)
 
     # -- (8) budgets ----------------------------------------------------------------------
     def budgets(self) -> None:
@@ -890,6 +941,19 @@ def _breakpoints(q0: float, x_max: float, tol: float, integer: bool, exact_limit
         return np.array(out, dtype=np.float64), float(exact_top)
     n = max(0, math.ceil(math.log(x_max / q0) / math.log1p(tol)))
     return np.unique(np.minimum(q0 * (1.0 + tol) ** np.arange(n + 1), x_max)), q0
+
+
+def _tier_tops(breaks: FloatArray, exact_top: float, x_max: float, integer: bool
+               ) -> FloatArray:
+    """U_j, the most units X_l can reach in tier j (section 7.4): Q_j on the exact tiers,
+    Q_{j+1} - 1 beyond them (whole units), Q_{j+1} for divisible units; X_max on the last."""
+    nxt = np.append(breaks[1:], max(x_max, float(breaks[-1])))
+    if integer:
+        top = np.where(breaks <= exact_top + 1e-9, breaks, nxt - 1.0)
+        top[-1] = max(float(breaks[-1]), math.floor(x_max + 1e-9))
+    else:
+        top = nxt
+    return np.maximum(top, breaks)
 
 
 def _needs_shares(c: Compiled) -> tuple[BoolArray, BoolArray]:

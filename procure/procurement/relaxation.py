@@ -3,29 +3,35 @@ proportional shares (section 11.5 of ``models/procurement.md``).
 
 The tiered rows (7b) that make proportional NRC shares exact-or-conservative are most of
 a large alliance's model (one row per pair and tier), and they are what makes its
-branch and bound slow. Two solves around them:
+branch and bound slow. Two steps around them:
 
 1. **Relaxation.** The same model with (7b) replaced by (7b') (section 7.3), a few
    rows per launch. Every plan whose exact shares respect the budgets and workshare
    rules satisfies (7b'), and so does every plan of the tiered model (whose shares
    overstate the exact ones). Its optimum, or the bound its solve proves, is therefore
-   a lower bound on the tiered model's optimum.
-2. **Tier window.** The tiered model itself, with the launches the relaxation closed
-   kept closed, and each open launch's tiers cut to a window around the units X*_l the
-   relaxation bought from it: only tiers with floor Q_j in
-   ``[X*_l / (1 + w) - 1, X*_l (1 + w)]`` stay. First w = 0, *fixed tiers*: the one
-   tier of X*_l (the highest Q_j <= X*_l), so every share row reads sigma_k >= X_k / Q_j
-   and the solver has only the plan to find; then, each from the best plan so far,
-   w = 0.02 and w = ``WINDOW`` (``WINDOWS``). Tightening bounds only restricts, so every
-   plan found is a plan of the full model, whatever the window. The first window starts
-   from the relaxation's own plan (launches, purchases, shortfall, joins) as a partial
-   start the solver completes with shares and tiers, and every window is told the
-   relaxation's bound as its objective target: when that plan's exact shares fit the
-   tiers, it meets the bound and the window stops at once.
+   a lower bound on the tiered model's optimum. Its plan is the first *anchor*.
+2. **Windows** (``STEPS``), each a solve of a model whose bounds are cut around the
+   anchor: the launches the anchor leaves closed stay closed, and each open launch keeps
+   only the tiers with floor Q_j in ``[X*_l / (1 + w) - 1, X*_l (1 + w)]``, X*_l the
+   units the anchor buys from it (w = 0: the one tier of X*_l, the highest Q_j <= X*_l).
+   - *Tiered windows* restrict the tiered model itself, so every plan found is a plan
+     of the full model, whatever the window. w = 0, the *fixed tiers*, turns every
+     share row into sigma_k >= X_k / Q_j: the solver has only the plan to find.
+   - *Interval windows* restrict the interval relaxation (7b'') (section 7.4), exact on
+     the exact tiers and within a tier's width elsewhere, where the anchor's shares
+     can be repaired: with the anchor's whole purchases, launches and joins fixed
+     (*completion*), with no purchase above the anchor's (*reduction*), then from the
+     better of their plans (*window*). The best of them becomes the anchor of the
+     tiered windows after it, whose fixed tiers turn it into a plan of the full model.
 
-The pipeline hands the window's plan to the main solve as a start, with the
-relaxation's bound (also the main solve's objective target); when the two meet within
-the run's gap, the plan is proven optimal and the main solve is skipped.
+   A tiered window right after a new anchor starts from the anchor's plan as a partial
+   start (launches, purchases, shortfall, joins and tiers given; the solver completes
+   the shares), later ones from the best plan so far. Every window is told the
+   relaxation's bound as its objective target: a plan that meets it ends the step.
+
+The pipeline hands the best plan to the main solve as a start, with the relaxation's
+bound (also the main solve's objective target); when the two meet within the run's gap,
+the plan is proven optimal and the main solve is skipped.
 """
 
 from __future__ import annotations
@@ -36,14 +42,20 @@ from dataclasses import replace
 import numpy as np
 
 from procure.backends.base import Backend, SolveOptions, SolveOutcome, Status
-from procure.lp.model import FloatArray, IntArray
+from procure.lp.model import FloatArray, IntArray, ModelArrays
 from procure.procurement.formulation import Formulation, build
 from procure.run.model import Start, objective_target
 
-WINDOW = 0.1  # tiers kept around the relaxation's units: Q_j in [X/(1+w) - 1, X (1+w)]
-# step 2's windows in turn: (w, share of the time left); each starts from the best plan so
-# far, and a plan that meets the bound ends the step. w = 0: the tier of X_l alone
-WINDOWS = ((0.0, 0.6), (0.02, 0.3), (WINDOW, 1.0))
+WINDOW = 0.1  # tiers kept around the anchor's units: Q_j in [X/(1+w) - 1, X (1+w)]
+# step 2 in turn: (kind, w, share of the time left). "tiered": a window of the tiered model;
+# "completion", "reduction", "intervals": windows of the interval relaxation (7b''), the
+# last of which makes the best plan of (7b'') the anchor of the steps after it
+STEPS: tuple[tuple[str, float, float], ...] = (
+    ("tiered", 0.0, 0.3), ("completion", WINDOW, 0.35), ("reduction", WINDOW, 0.2),
+    ("intervals", WINDOW, 0.6), ("tiered", 0.0, 0.6), ("tiered", 0.02, 0.5),
+    ("tiered", WINDOW, 1.0))
+STEP_NAMES = {"completion": "interval completion", "reduction": "interval reduction",
+              "intervals": "interval window"}
 RELAX_SHARE = 0.6  # of the time given to the heuristic, at most this goes to step 1
 NO_LIMIT_WINDOW = 5.0  # without a time limit, step 2 gets this many times step 1's time
 MIN_WINDOW_SECONDS = 10.0  # ... and at least this many seconds
@@ -79,7 +91,7 @@ def window_bounds(f: Formulation, open_launch: np.ndarray, units: FloatArray,
                 t.breaks >= x_l / (1.0 + window) - 1.0 - 1e-9)
         else:  # the tier of X_l alone: the highest floor Q_j <= X_l (Q_0 below it)
             keep = np.zeros(t.breaks.size, dtype=bool)
-            keep[max(0, int(np.searchsorted(t.breaks, x_l + 1e-9, side="right")) - 1)] = True
+            keep[tier_of(t.breaks, x_l)] = True
         upper[t.block.index[~keep]] = 0.0
     return upper
 
@@ -92,16 +104,32 @@ def plan_columns(f: Formulation) -> IntArray:
                           ).astype(np.int64)
 
 
-def partial_start(f: Formulation, relaxed: Formulation, x: FloatArray) -> FloatArray | None:
-    """The plan of a solution ``x`` of the relaxed model as a partial start of ``f``:
-    launches, purchases, shortfall and joins given, NaN elsewhere (shares, tiers), which
-    the solver completes when the plan's exact shares fit the tiered rules. ``None``
-    when the two models' plan columns do not match."""
-    mine, theirs = plan_columns(f), plan_columns(relaxed)
+def tier_of(breaks: FloatArray, units: float) -> int:
+    """The tier of ``units`` launch units: the highest floor Q_j <= units (0 below Q_0)."""
+    return max(0, int(np.searchsorted(breaks, units + 1e-9, side="right")) - 1)
+
+
+def partial_start(f: Formulation, source: Formulation, x: FloatArray, *, tiers: bool = True
+                  ) -> FloatArray | None:
+    """The plan of a solution ``x`` of ``source`` (another formulation of the same
+    compiled scenario) as a partial start of ``f``: launches, purchases, shortfall and
+    joins given, and (with ``tiers``) each launch's tier y_{l,j}, the tier of its units;
+    NaN elsewhere (shares, ...), which the solver completes when the plan fits ``f``'s
+    share rows. ``None`` when the two models' plan columns do not match."""
+    mine, theirs = plan_columns(f), plan_columns(source)
     if mine.size != theirs.size:
         return None
     start = np.full(f.model.num_cols, np.nan)
     start[mine] = x[theirs]
+    if not tiers:
+        return start
+    units = launch_units(source, x)
+    opened = source.launch.values(x) > 0.5
+    for t in f.tiers:
+        y = np.zeros(t.breaks.size)
+        if opened[t.launch]:
+            y[tier_of(t.breaks, float(units[t.launch]))] = 1.0
+        start[t.block.index] = y
     return start
 
 
@@ -115,16 +143,39 @@ def _bound(outcome: SolveOutcome) -> float | None:
     return None
 
 
+def interval_window(g: Formulation, kind: str, anchor: Formulation, anchor_x: FloatArray,
+                    window: float) -> ModelArrays:
+    """The interval relaxation ``g`` (7b'') with the bounds of step ``kind`` around the
+    plan ``anchor_x`` of ``anchor``: the tier window of :func:`window_bounds`, and for
+    ``"completion"`` the anchor's whole purchases, launches and joins fixed (shares, tiers
+    and divisible purchases left to the solver), for ``"reduction"`` no purchase above the
+    anchor's, for ``"intervals"`` nothing more."""
+    opened = anchor.launch.values(anchor_x) > 0.5
+    lower = g.model.col_lower.copy()
+    upper = window_bounds(g, opened, launch_units(anchor, anchor_x), window)
+    if kind == "completion":
+        mine, theirs = plan_columns(g), plan_columns(anchor)
+        whole = g.model.integrality[mine]
+        lower[mine[whole]] = upper[mine[whole]] = np.round(anchor_x[theirs[whole]])
+    elif kind == "reduction":
+        # whole units rounded, divisible ones as they are: a tolerance added to the
+        # divisible bounds led HiGHS's presolve to call a feasible model infeasible
+        buy = anchor.buy.values(anchor_x)
+        upper[g.buy.index] = np.minimum(upper[g.buy.index], np.where(
+            g.model.integrality[g.buy.index], np.round(buy), buy))
+    return replace(g.model, col_lower=lower, col_upper=upper)
+
+
 def relaxation_start(f: Formulation, backend: Backend, *, time_limit: float | None = None,
                      threads: int = 1, seed: int = 0, gap: float = 1e-6,
-                     windows: tuple[tuple[float, float], ...] = WINDOWS) -> Start:
+                     steps: tuple[tuple[str, float, float], ...] = STEPS) -> Start:
     """Steps 1 and 2 of the module docstring, each solved by ``backend`` (the run's,
     through the seam), within ``time_limit`` seconds together (step 1 at most
-    ``RELAX_SHARE`` of it). Step 2 solves the tier window of each ``(w, share)`` of
-    ``windows`` in turn, within ``share`` of the time left, from the best plan so far,
-    until one meets the bound. The :class:`Start` holds the best plan, a plan of ``f``
-    (``x=None`` if none was found), and step 1's bound; ``details`` the plan's total
-    shortfall units and step 1's seconds."""
+    ``RELAX_SHARE`` of it). Step 2 solves each ``(kind, w, share)`` of ``steps`` in turn
+    within ``share`` of the time left, until a plan meets the bound: a window of the
+    tiered model (a plan of ``f``) or of the interval relaxation (a new anchor). The
+    :class:`Start` holds the best plan of ``f`` (``x=None`` if none was found) and step
+    1's bound; ``details`` the plan's total shortfall units and step 1's seconds."""
     t0 = time.perf_counter()
     relaxed = build(f.compiled, replace(f.options, proportional_shares="relaxed"))
     first = None if time_limit is None else RELAX_SHARE * time_limit
@@ -136,26 +187,50 @@ def relaxation_start(f: Formulation, backend: Backend, *, time_limit: float | No
         "" if bound is None else f", bound {bound:.10g}")
     if r.x is None or not r.status.has_solution:
         return Start(None, None, bound, t1, said, details={"shortfall": None})
-    open_launch = relaxed.launch.values(r.x) > 0.5
-    units = launch_units(relaxed, r.x)
-    total = int(sum(t.block.size for t in f.tiers))
     end = None if time_limit is None else t0 + time_limit
     if end is None:
         end = time.perf_counter() + max(MIN_WINDOW_SECONDS, NO_LIMIT_WINDOW * t1)
+    total = int(sum(t.block.size for t in f.tiers))
+    target = objective_target(bound, gap)
+    # the anchor: the plan whose launches and units the windows are cut around, first the
+    # relaxation's; `fresh` while no tiered window has started from it (as a partial start
+    # the solver completes with shares and tiers: when its exact shares fit the tiers it
+    # meets the bound at once)
+    anchor, anchor_x, fresh = relaxed, r.x, True
+    intervals: Formulation | None = None
+    g_x: FloatArray | None = None  # the best plan of the interval relaxation so far
+    g_objective: float | None = None
     x: FloatArray | None = None
     objective: float | None = None
     trace = [("relaxation", float("nan") if r.objective is None else r.objective, t1)]
-    # the relaxation's own plan goes first, as a partial start the solver completes: when
-    # its exact shares fit the tiers it meets the bound, and the window stops at once
-    first_start = partial_start(f, relaxed, r.x)
-    for w, share in windows:
-        upper = window_bounds(f, open_launch, units, w)
+    for kind, w, share in steps:
+        if objective is not None and bound is not None and objective - bound <= gap * max(
+                abs(objective), 1e-9):
+            said += ", a plan at the bound"
+            break
         left = max(0.0, end - time.perf_counter())
-        sub = backend.solve(replace(f.model, col_upper=upper),
-                            SolveOptions(time_limit=share * left, mip_gap=gap,
-                                         threads=threads, seed=seed),
-                            start=first_start if x is None else x,
-                            target=objective_target(bound, gap))
+        options = SolveOptions(time_limit=share * left, mip_gap=gap, threads=threads,
+                               seed=seed)
+        if kind != "tiered":
+            if intervals is None:
+                intervals = build(f.compiled,
+                                  replace(f.options, proportional_shares="intervals"))
+            g = intervals
+            sub = backend.solve(interval_window(g, kind, anchor, anchor_x, w), options,
+                                start=g_x if kind == "intervals" else None, target=target)
+            said += f"; {STEP_NAMES[kind]} {w:g}: {sub.status}"
+            if sub.x is not None and sub.status.has_solution and sub.objective is not None and (
+                    g_objective is None or sub.objective < g_objective):
+                g_x, g_objective = sub.x, sub.objective
+            if kind == "intervals" and g_x is not None:
+                anchor, anchor_x, fresh = g, g_x, True
+            continue
+        upper = window_bounds(f, anchor.launch.values(anchor_x) > 0.5,
+                              launch_units(anchor, anchor_x), w)
+        sub = backend.solve(replace(f.model, col_upper=upper), options,
+                            start=partial_start(f, anchor, anchor_x) if fresh or x is None
+                            else x, target=target)
+        fresh = False
         kept = int(sum(int((upper[t.block.index] > 0).sum()) for t in f.tiers))
         name = f"tier window {w:g}" if w > 0 else "fixed tiers"
         said += f"; {name} ({kept} of {total} tiers): {sub.status}"
@@ -163,10 +238,6 @@ def relaxation_start(f: Formulation, backend: Backend, *, time_limit: float | No
                 objective is None or sub.objective < objective):
             x, objective = sub.x, sub.objective
             trace.append((name, objective, time.perf_counter() - t0))
-        if objective is not None and bound is not None and objective - bound <= gap * max(
-                abs(objective), 1e-9):
-            said += ", a plan at the bound"
-            break
     seconds = time.perf_counter() - t0
     if x is None or objective is None:
         return Start(None, None, bound, seconds, said,

@@ -40,7 +40,7 @@ from procure.run.record import RunRecord
 from procure.schema.scenario import Scenario
 
 START_SHARE = 0.2  # at most this share of the time left goes to the start heuristic
-RELAXATION_SHARE = 0.5  # ... and this share to the relaxation start (section 11.5)
+RELAXATION_SHARE = 0.8  # ... and this share to the relaxation start (section 11.5)
 # warm_start=None: run the heuristic on models with this many purchase cells or more,
 # and only when its restricted MIP keeps at most this share of the launches
 AUTO_START_CELLS = 10_000

@@ -19,10 +19,12 @@ from procure.procurement.formulation import FormulationOptions, build
 from procure.procurement.plan import decode
 from procure.procurement.relaxation import (
     applies,
+    interval_window,
     launch_units,
     partial_start,
     plan_columns,
     relaxation_start,
+    tier_of,
     window_bounds,
 )
 from procure.run.model import Start
@@ -89,13 +91,16 @@ def test_the_reference_path_is_kept() -> None:
     assert "relaxed shares" not in old.message
 
 
-def test_the_partial_start_gives_the_plan_and_leaves_shares_and_tiers_open() -> None:
+def test_the_partial_start_gives_the_plan_and_the_tiers_and_leaves_shares_open() -> None:
     """The relaxed solution's launches, purchases, shortfall and joins, column for
-    column in the tiered model; NaN (left to the solver) everywhere else."""
+    column in the tiered model, and each launch's tier: the tier of its units where it is
+    open, none where it is closed (without ``tiers``, NaN); NaN everywhere else."""
     f = tiered(generate_alliance(6, 2, 2, 3, seed=5))
     assert applies(f)
     relaxed = build(f.compiled, FormulationOptions(proportional_shares="relaxed"))
-    x = np.arange(relaxed.model.num_cols, dtype=np.float64)
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 3, relaxed.model.num_cols).astype(np.float64)
+    x[relaxed.launch.index] = rng.integers(0, 2, relaxed.launch.size)
     start = partial_start(f, relaxed, x)
     assert start is not None and start.shape == (f.model.num_cols,)
     for block in ("launch", "buy", "shortfall"):
@@ -104,10 +109,18 @@ def test_the_partial_start_gives_the_plan_and_leaves_shares_and_tiers_open() -> 
     given = plan_columns(f)
     joins = f.join_column[f.join_column >= 0]
     assert np.array_equal(start[joins], x[relaxed.join_column[relaxed.join_column >= 0]])
-    rest = np.setdiff1d(np.arange(f.model.num_cols), given)
-    assert rest.size and np.isnan(start[rest]).all()
+    units = launch_units(relaxed, x)
     for t in f.tiers:
-        assert np.isnan(start[t.block.index]).all()
+        y = start[t.block.index]
+        if x[relaxed.launch.index[t.launch]] > 0.5:
+            assert y.sum() == 1.0 and y[tier_of(t.breaks, units[t.launch])] == 1.0
+        else:
+            assert not y.any()
+    tiers = np.concatenate([t.block.index for t in f.tiers])
+    rest = np.setdiff1d(np.arange(f.model.num_cols), np.concatenate([given, tiers]))
+    assert rest.size and np.isnan(start[rest]).all()
+    loose = partial_start(f, relaxed, x, tiers=False)
+    assert loose is not None and np.isnan(loose[tiers]).all()
 
 
 def test_window_bounds_keep_the_tiers_near_the_units_and_forced_launches_open() -> None:
@@ -176,3 +189,59 @@ def test_a_start_proves_its_plan_only_within_the_gap(
     assert start.proves(gap) is proven
     assert (proven_by_start(start, get_backend("highs"), gap) is not None) is proven
     assert proven_by_start(Start(None, None, bound, 0.0), get_backend("highs"), gap) is None
+
+
+def test_interval_windows_fix_or_cap_the_anchors_purchases() -> None:
+    """Completion fixes the anchor's whole-unit plan columns; reduction caps every
+    purchase at the anchor's; both keep the tier window; "intervals" only the window."""
+    scenario = generate_alliance(8, 3, 2, 4, seed=0)  # with a divisible capability
+    f = tiered(scenario)
+    relaxed = build(f.compiled, FormulationOptions(proportional_shares="relaxed"))
+    g = build(f.compiled, FormulationOptions(proportional_shares="intervals"))
+    r = get_backend("highs").solve(relaxed.model, OPTS)
+    assert r.x is not None
+    opened = relaxed.launch.values(r.x) > 0.5
+    window = window_bounds(g, opened, launch_units(relaxed, r.x), 0.1)
+    plain = interval_window(g, "intervals", relaxed, r.x, 0.1)
+    assert np.array_equal(plain.col_upper, window)
+    assert np.array_equal(plain.col_lower, g.model.col_lower)
+    done = interval_window(g, "completion", relaxed, r.x, 0.1)
+    mine, theirs = plan_columns(g), plan_columns(relaxed)
+    whole = g.model.integrality[mine]
+    assert whole.any() and not whole.all()  # z, u and whole units; divisible buys free
+    assert np.array_equal(done.col_lower[mine[whole]], np.round(r.x[theirs[whole]]))
+    assert np.array_equal(done.col_upper[mine[whole]], np.round(r.x[theirs[whole]]))
+    free = mine[~whole]
+    assert np.array_equal(done.col_upper[free], window[free])
+    cut = interval_window(g, "reduction", relaxed, r.x, 0.1)
+    buy = relaxed.buy.values(r.x)
+    cap = np.where(g.model.integrality[g.buy.index], np.round(buy), buy)
+    assert np.all(cut.col_upper[g.buy.index] <= cap)
+    assert np.array_equal(cut.col_upper[g.buy.index], np.minimum(window[g.buy.index], cap))
+    assert np.array_equal(cut.col_lower, g.model.col_lower)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(members=st.integers(4, 7), seed=st.integers(0, 10_000))
+def test_the_interval_steps_lead_to_a_plan_of_the_full_model(members: int, seed: int) -> None:
+    """With only the interval steps and a final fixed-tiers window, the start is still a
+    plan the evaluator accepts, between the bound and the tiered optimum."""
+    scenario = generate_alliance(members, 3, 2, 3, seed=seed)
+    f = tiered(scenario)
+    if not applies(f):
+        return
+    reference = solve_checked(scenario, options=OPTS, warm_start=False)
+    assert reference.objective is not None
+    steps = (("completion", 0.1, 0.3), ("reduction", 0.1, 0.3), ("intervals", 0.1, 0.5),
+             ("tiered", 0.0, 1.0))
+    found = relaxation_start(f, get_backend("highs"), time_limit=60, gap=1e-9, steps=steps)
+    assert found.bound is not None
+    tol = OBJ_RTOL * max(1.0, abs(reference.objective))
+    assert found.bound <= reference.objective + tol
+    assert "interval completion" in found.message and "interval window" in found.message
+    if found.x is None:
+        return
+    assert found.objective is not None and found.objective >= reference.objective - tol
+    evaluation = evaluate(scenario, decode(f, found.x))
+    assert evaluation.feasible, [str(v) for v in evaluation.violations]
+    assert abs(evaluation.objective - found.objective) <= tol
