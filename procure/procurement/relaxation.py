@@ -227,9 +227,13 @@ def relaxation_start(f: Formulation, backend: Backend, *, time_limit: float | No
             continue
         upper = window_bounds(f, anchor.launch.values(anchor_x) > 0.5,
                               launch_units(anchor, anchor_x), w)
-        sub = backend.solve(replace(f.model, col_upper=upper), options,
-                            start=partial_start(f, anchor, anchor_x) if fresh or x is None
-                            else x, target=target)
+        if fresh or x is None:
+            start = partial_start(f, anchor, anchor_x)
+        else:  # the best plan, where the window holds it (else HiGHS would spend time, not
+            # bounded by the step's limit, completing it with its integers fixed)
+            start = x if bool(np.all(x <= upper + 1e-9)) else None
+        sub = backend.solve(replace(f.model, col_upper=upper), options, start=start,
+                            target=target)
         fresh = False
         kept = int(sum(int((upper[t.block.index] > 0).sum()) for t in f.tiers))
         name = f"tier window {w:g}" if w > 0 else "fixed tiers"
