@@ -329,7 +329,7 @@ def _why_alliance(res: dict[str, Any]) -> list[str]:
             out.append(f"- **sample ({r['contender']}, {t:.2f} s against "
                        f"{_g(SAMPLE_PROOF_SECONDS)} s).** The start proved the plan (main "
                        f"solve {_f(r.get('solve'))} s): {_f(r.get('start'))} s for the "
-                       "relaxed-shares model and the tier window together "
+                       "relaxed-shares model and the fixed tiers together "
                        "(`models/procurement.md` section 11.5).")
     two = _alliance(res, "nato", "ours-2-threads")
     missed = [r for r in two if not alliance_proven(r)]
@@ -343,12 +343,13 @@ def _why_alliance(res: dict[str, Any]) -> list[str]:
             f"{parts}. The bound is the relaxed-shares model's (7b'), which lets a member "
             "short of money pay less than its exact NRC share, so where budgets bind it "
             "keeps requirements met that no exact plan can afford. The plans come from the "
-            "relaxation start's restrictions of the tiered model (the fixed tiers, then the "
-            "tier windows) and the main solve: where budgets bind, the relaxation's own plan "
-            "has no exact shares that fit, and the fixed tiers (each launch held to the tier "
-            "of its relaxed units) give the plan that keeps what the budgets allow. Each unit "
-            "short is priced at the shortfall penalty, so the gap is mostly units short, not "
-            "money (`models/procurement.md` section 11.5).")
+            "relaxation start's windows and the main solve: where budgets bind, the "
+            "relaxation's own plan has no exact shares that fit; windows of the interval "
+            "relaxation (7b''), exact on whole units within the exact tiers, find what the "
+            "budgets allow near it, and the fixed tiers at their plan (each launch held to "
+            "the tier of its units) make it a plan of the full model. Each unit short is "
+            "priced at the shortfall penalty, so the gap is mostly units short, not money "
+            "(`models/procurement.md` sections 7.4 and 11.5).")
     return out
 
 

@@ -75,8 +75,9 @@ def _now() -> str:
 def with_start(outcome: SolveOutcome, start: Start | None,
                gap: float | None = None) -> SolveOutcome:
     """The solve's outcome read together with the start heuristic's: when the solve
-    stopped at a limit (or failed), the better of the two bounds is kept, and the start's
-    plan is reported when the solve has none or a worse one (status ``feasible``). With
+    stopped at a limit (or failed), the better of the two bounds is kept (also when
+    neither has a plan), and the start's plan is reported when the solve has none or a
+    worse one (status ``feasible``). With
     the run's relative ``gap``, a plan within it of the kept bound is proven optimal
     (status ``optimal``, stopped by ``gap``): the solve reached the start's
     :func:`~procure.run.model.objective_target`, or stopped at a limit with such a plan."""
@@ -91,7 +92,9 @@ def with_start(outcome: SolveOutcome, start: Start | None,
         merged = replace(outcome, status=Status.FEASIBLE, x=start.x, objective=start.objective,
                          bound=bound, gap=relative_gap(start.objective, bound), stopped_by=stop,
                          message=f"{outcome.message}; the start heuristic's plan")
-    elif outcome.status == Status.FEASIBLE:
+    elif outcome.status in (Status.FEASIBLE, Status.LIMIT):
+        # a solve stopped without a plan keeps the start's bound too (the relaxation
+        # start's on a model where no window found a plan of the full model)
         merged = replace(outcome, bound=bound, gap=relative_gap(outcome.objective, bound))
     if (gap is not None and merged.status == Status.FEASIBLE and merged.gap is not None
             and bound is not None and merged.objective is not None

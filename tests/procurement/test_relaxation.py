@@ -15,7 +15,7 @@ from procure.generate import generate_alliance
 from procure.io import load_scenario
 from procure.procurement.compile import compile_scenario
 from procure.procurement.evaluate import evaluate
-from procure.procurement.formulation import FormulationOptions, build
+from procure.procurement.formulation import Formulation, FormulationOptions, build
 from procure.procurement.plan import decode
 from procure.procurement.relaxation import (
     applies,
@@ -38,6 +38,20 @@ def tiered(scenario: Scenario):  # type: ignore[no-untyped-def]
     return build(compile_scenario(scenario, "joint"), FormulationOptions())
 
 
+def check_start(scenario: Scenario, f: Formulation, found: Start, optimum: float) -> None:
+    """bound <= the tiered optimum <= the start's objective, and the start's plan passes
+    the evaluator at that objective."""
+    assert found.bound is not None
+    tol = OBJ_RTOL * max(1.0, abs(optimum))
+    assert found.bound <= optimum + tol
+    if found.x is None:
+        return
+    assert found.objective is not None and found.objective >= optimum - tol
+    evaluation = evaluate(scenario, decode(f, found.x))
+    assert evaluation.feasible, [str(v) for v in evaluation.violations]
+    assert abs(evaluation.objective - found.objective) <= tol
+
+
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(members=st.integers(3, 6), seed=st.integers(0, 10_000), years=st.integers(2, 5))
 def test_relaxed_bound_never_above_the_optimum_and_the_window_plan_is_a_plan(
@@ -51,15 +65,7 @@ def test_relaxed_bound_never_above_the_optimum_and_the_window_plan_is_a_plan(
     if not applies(f):
         return
     found = relaxation_start(f, get_backend("highs"), threads=1, seed=0, gap=1e-9)
-    assert found.bound is not None
-    tol = OBJ_RTOL * max(1.0, abs(reference.objective))
-    assert found.bound <= reference.objective + tol
-    if found.x is None:
-        return
-    assert found.objective is not None and found.objective >= reference.objective - tol
-    evaluation = evaluate(scenario, decode(f, found.x))
-    assert evaluation.feasible, [str(v) for v in evaluation.violations]
-    assert abs(evaluation.objective - found.objective) <= tol
+    check_start(scenario, f, found, reference.objective)
 
 
 def test_the_sample_alliance_is_proven_optimal_by_its_start() -> None:
@@ -235,13 +241,5 @@ def test_the_interval_steps_lead_to_a_plan_of_the_full_model(members: int, seed:
     steps = (("completion", 0.1, 0.3), ("reduction", 0.1, 0.3), ("intervals", 0.1, 0.5),
              ("tiered", 0.0, 1.0))
     found = relaxation_start(f, get_backend("highs"), time_limit=60, gap=1e-9, steps=steps)
-    assert found.bound is not None
-    tol = OBJ_RTOL * max(1.0, abs(reference.objective))
-    assert found.bound <= reference.objective + tol
     assert "interval completion" in found.message and "interval window" in found.message
-    if found.x is None:
-        return
-    assert found.objective is not None and found.objective >= reference.objective - tol
-    evaluation = evaluate(scenario, decode(f, found.x))
-    assert evaluation.feasible, [str(v) for v in evaluation.violations]
-    assert abs(evaluation.objective - found.objective) <= tol
+    check_start(scenario, f, found, reference.objective)

@@ -237,6 +237,18 @@ def test_a_plan_at_the_start_bound_is_proven_optimal(
     assert merged.bound == (50.0 if start_bound is None else max(50.0, start_bound))
 
 
+def test_a_solve_without_a_plan_keeps_the_start_bound() -> None:
+    """No plan from the start nor from the solve: the start's bound is still the run's,
+    and the fallback plan reported later is read against it."""
+    out = SolveOutcome(Status.LIMIT, None, None, None, None, 1.0, "highs", "x", "limit",
+                       stopped_by=Stop.TIME)
+    merged = with_start(out, Start(None, None, 40.0, 0.1), 1e-6)
+    assert merged.status == Status.LIMIT and merged.bound == 40.0 and merged.gap is None
+    fallback = with_start(merged, Start(np.zeros(2), 100.0, None, 0.0))
+    assert fallback.status == Status.FEASIBLE and fallback.objective == 100.0
+    assert fallback.bound == 40.0 and fallback.gap == pytest.approx(0.6)
+
+
 def forced_idle() -> ProcurementModel:
     """W3 of :func:`conftest.forced_idle_cflp` forced open: without its row (4) (checked
     on the plan, models/procurement.md 11.7) the first plan buys nothing from it."""
