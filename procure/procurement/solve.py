@@ -64,7 +64,7 @@ class ProcurementModel(RunModel[Compiled, Formulation, Plan, Evaluation]):
     formulation: FormulationOptions = field(default_factory=FormulationOptions)
     warm_start: bool | None = None
     # on models with tiered proportional shares, the relaxation start of section 11.5
-    # (relaxed shares, then a tier window) instead of the Lagrangian start; False keeps
+    # (relaxed shares, then windows around its plan) instead of the Lagrangian start; False keeps
     # the Lagrangian start there too (the reference path of the benchmarks)
     relaxation: bool = True
     label: str = ""  # the variant's name when not the mode's ("like-for-like")
