@@ -634,7 +634,7 @@ class _Builder:
             self.shares_intervals(launch, ks, breaks, exact_top, x_max)
             return
         nj = breaks.size
-        nxt = np.append(breaks[1:], max(x_max, breaks[-1]))  # Q_{j+1}; X_l <= Q_{j+1}
+        nxt = _next_breaks(breaks, x_max)  # Q_{j+1}; X_l <= Q_{j+1}
         y = m.add_variables(f"tier[{launch}]", nj, upper=1.0, integer=True)
         self.tiers.append(Tiers(launch, y, breaks))
         xl = m.add_variables(f"units[{launch}]", 1)
@@ -943,11 +943,16 @@ def _breakpoints(q0: float, x_max: float, tol: float, integer: bool, exact_limit
     return np.unique(np.minimum(q0 * (1.0 + tol) ** np.arange(n + 1), x_max)), q0
 
 
+def _next_breaks(breaks: FloatArray, x_max: float) -> FloatArray:
+    """Q_{j+1} per tier j, X_max after the last (the top of each tier's range)."""
+    return np.append(breaks[1:], max(x_max, float(breaks[-1])))
+
+
 def _tier_tops(breaks: FloatArray, exact_top: float, x_max: float, integer: bool
                ) -> FloatArray:
     """U_j, the most units X_l can reach in tier j (section 7.4): Q_j on the exact tiers,
     Q_{j+1} - 1 beyond them (whole units), Q_{j+1} for divisible units; X_max on the last."""
-    nxt = np.append(breaks[1:], max(x_max, float(breaks[-1])))
+    nxt = _next_breaks(breaks, x_max)
     if integer:
         top = np.where(breaks <= exact_top + 1e-9, breaks, nxt - 1.0)
         top[-1] = max(float(breaks[-1]), math.floor(x_max + 1e-9))

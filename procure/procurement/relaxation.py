@@ -109,20 +109,17 @@ def tier_of(breaks: FloatArray, units: float) -> int:
     return max(0, int(np.searchsorted(breaks, units + 1e-9, side="right")) - 1)
 
 
-def partial_start(f: Formulation, source: Formulation, x: FloatArray, *, tiers: bool = True
-                  ) -> FloatArray | None:
+def partial_start(f: Formulation, source: Formulation, x: FloatArray) -> FloatArray | None:
     """The plan of a solution ``x`` of ``source`` (another formulation of the same
     compiled scenario) as a partial start of ``f``: launches, purchases, shortfall and
-    joins given, and (with ``tiers``) each launch's tier y_{l,j}, the tier of its units;
-    NaN elsewhere (shares, ...), which the solver completes when the plan fits ``f``'s
-    share rows. ``None`` when the two models' plan columns do not match."""
+    joins given, and each launch's tier y_{l,j}, the tier of its units; NaN elsewhere
+    (shares, ...), which the solver completes when the plan fits ``f``'s share rows.
+    ``None`` when the two models' plan columns do not match."""
     mine, theirs = plan_columns(f), plan_columns(source)
     if mine.size != theirs.size:
         return None
     start = np.full(f.model.num_cols, np.nan)
     start[mine] = x[theirs]
-    if not tiers:
-        return start
     units = launch_units(source, x)
     opened = source.launch.values(x) > 0.5
     for t in f.tiers:

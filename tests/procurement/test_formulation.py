@@ -17,6 +17,7 @@ from procure.procurement.evaluate import evaluate
 from procure.procurement.formulation import Formulation, FormulationOptions, build
 from procure.procurement.plan import decode
 from procure.run.model import satisfies
+from procure.schema import Scenario
 
 OPTS = SolveOptions(mip_gap=1e-9, time_limit=60)
 
@@ -25,6 +26,13 @@ def optimum(f: Formulation) -> tuple[float, np.ndarray]:
     out = get_backend("highs").solve(f.model, OPTS)
     assert out.status == "optimal" and out.objective is not None and out.x is not None
     return out.objective, out.x
+
+
+def exact(scenario: Scenario, f: Formulation, x: np.ndarray, objective: float) -> None:
+    """The independent evaluator accepts the plan of ``x`` at ``objective``."""
+    evaluation = evaluate(scenario, decode(f, x))
+    assert evaluation.feasible, [str(v) for v in evaluation.violations]
+    assert evaluation.objective == pytest.approx(objective, rel=OBJ_RTOL, abs=OBJ_RTOL)
 
 
 def three(c: Compiled) -> tuple[Formulation, Formulation, Formulation]:
@@ -38,14 +46,16 @@ def test_intervals_lie_between_the_relaxation_and_the_tiers(
         members: int, seed: int, years: int) -> None:
     """opt(7b') <= opt(7b'') <= opt(7b), and a plan of (7b'') satisfies (7b'), whose rows
     it implies (section 7.4)."""
-    c = compile_scenario(generate_alliance(members, 2, 2, years, seed=seed), "joint")
+    scenario = generate_alliance(members, 2, 2, years, seed=seed)
+    c = compile_scenario(scenario, "joint")
     relaxed, intervals, tiered = three(c)
     assume(bool(tiered.tiers))
     low, _ = optimum(relaxed)
     mid, x = optimum(intervals)
-    high, _ = optimum(tiered)
+    high, plan = optimum(tiered)
     tol = OBJ_RTOL * max(1.0, abs(high))
     assert low <= mid + tol and mid <= high + tol
+    exact(scenario, tiered, plan, high)
     # the plan of (7b''), with its shares, is a point of (7b'): the share columns are
     # the same blocks in both models, so the plan columns and sigma carry over
     y = np.zeros(relaxed.model.num_cols)
@@ -68,11 +78,10 @@ def test_intervals_are_exact_where_every_tier_is(members: int, seed: int, years:
     assume(bool(tiered.tiers))
     assert all(t.breaks[-1] - t.breaks[0] <= 64 + 1e-9 for t in tiered.tiers)
     mid, x = optimum(intervals)
-    high, _ = optimum(tiered)
+    high, plan = optimum(tiered)
     assert mid == pytest.approx(high, rel=OBJ_RTOL, abs=OBJ_RTOL)
-    evaluation = evaluate(scenario, decode(intervals, x))
-    assert evaluation.feasible, [str(v) for v in evaluation.violations]
-    assert evaluation.objective == pytest.approx(mid, rel=OBJ_RTOL, abs=OBJ_RTOL)
+    exact(scenario, intervals, x, mid)
+    exact(scenario, tiered, plan, high)
 
 
 def test_intervals_rows_per_launch() -> None:
