@@ -610,6 +610,15 @@ class _Builder:
         self._key_rows(kl, "(7a.7) one regime", parts, upper=0.0)
 
     # -- (7b) proportional shares (section 7.2) -------------------------------------------
+    def _launch_cells(self, launch: int, ks: IntArray) -> tuple[IntArray, IntArray]:
+        """The purchase cells x_{k,t} of ``launch`` and, for each, the position in ``ks``
+        (the launch's pairs) of the pair it belongs to."""
+        c = self.c
+        pos_of = np.full(c.num_pairs, -1, dtype=np.int64)
+        pos_of[ks] = np.arange(ks.size)
+        cells = np.flatnonzero(c.pair_launch[c.cell_pair] == launch)
+        return cells, pos_of[c.cell_pair[cells]]
+
     def shares_proportional(self, launch: int, tolerance: float) -> None:
         """(7b) conservative tiered shares. With X_l in tier j (Q_j <= X_l <= Q_{j+1}), the
         exact share X_k / X_l is at most both X_k / Q_j and 1 - O_k / Q_{j+1}
@@ -638,7 +647,7 @@ class _Builder:
         y = m.add_variables(f"tier[{launch}]", nj, upper=1.0, integer=True)
         self.tiers.append(Tiers(launch, y, breaks))
         xl = m.add_variables(f"units[{launch}]", 1)
-        cells = np.flatnonzero(c.pair_launch[c.cell_pair] == launch)
+        cells, cell_pos = self._launch_cells(launch, ks)  # cell_pos: pair position of each cell
         ncell = cells.size
         # (7b.0) X_l = sum of the launch's purchases
         m.add_constraints(f"(7b.0) launch units[{launch}]", 1,
@@ -663,9 +672,6 @@ class _Builder:
                                          integer=True).index
         # (7b.0) X_k = sum_t x_{k,t}: one column per pair keeps the tier rows short
         xk = m.add_variables(f"pair units[{launch}]", n)
-        pos_of = np.full(c.num_pairs, -1, dtype=np.int64)
-        pos_of[ks] = np.arange(n)
-        cell_pos = pos_of[c.cell_pair[cells]]  # pair position of each cell
         m.add_constraints(f"(7b.0) pair units[{launch}]", n,
                           np.concatenate([cell_pos, np.arange(n)]),
                           np.concatenate([self.x.start + cells, xk.index]),
@@ -712,17 +718,13 @@ class _Builder:
         """(7b') the relaxation of the exact proportional share X_k / X_l (section 7.3):
         (7b'.1) sum_{k in K(l)} sigma_k = z_l and (7b'.2) X_k / Xmax_l <= sigma_k <= X_k / L_p,
         which hold for the exact shares of every open launch (L_p <= X_l <= Xmax_l)."""
-        c = self.c
         n = ks.size
         sig = self.sigma_col[ks]
         self.m.add_constraints(f"(7b'.1) shares sum[{launch}]", 1,
                                np.zeros(n + 1, dtype=np.int64),
                                np.append(sig, self.z.start + launch),
                                np.append(np.ones(n), -1.0), lower=0.0, upper=0.0)
-        pos_of = np.full(c.num_pairs, -1, dtype=np.int64)
-        pos_of[ks] = np.arange(n)
-        cells = np.flatnonzero(c.pair_launch[c.cell_pair] == launch)
-        cell_pos = pos_of[c.cell_pair[cells]]
+        cells, cell_pos = self._launch_cells(launch, ks)
         rows = np.concatenate([np.arange(n), cell_pos])
         cols = np.concatenate([sig, self.x.start + cells])
         for name, inv, lower, upper in (("lower", 1.0 / x_max, 0.0, INF),
@@ -768,10 +770,8 @@ class _Builder:
                           np.concatenate([self.sigma_col[ks], w.index]),
                           np.concatenate([np.ones(n), -np.ones(n * nj)]), lower=0.0, upper=0.0)
         # (7b''.4) X_k - sum_j Q_j w_{k,j} >= 0 and X_k - sum_j U_j w_{k,j} <= 0
-        pos_of = np.full(c.num_pairs, -1, dtype=np.int64)
-        pos_of[ks] = np.arange(n)
-        cells = np.flatnonzero(c.pair_launch[c.cell_pair] == launch)
-        rows = np.concatenate([pos_of[c.cell_pair[cells]], kk])
+        cells, cell_pos = self._launch_cells(launch, ks)
+        rows = np.concatenate([cell_pos, kk])
         cols = np.concatenate([self.x.start + cells, w.index])
         for name, q, lower, upper in (("floor", breaks, 0.0, INF), ("top", top, -INF, 0.0)):
             m.add_constraints(f"(7b''.4) units in tier {name}[{launch}]", n, rows, cols,
